@@ -1,0 +1,37 @@
+# Two entry points for a fresh machine: `make run` and `make test`. Each sets up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The CPU build of torch; installed before everything else so no CUDA build is pulled in.
+TORCH := torch==2.13.0
+
+.PHONY: run test setup lint eval bench clean
+
+$(BIN)/careerbot: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet $(TORCH)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/careerbot
+
+run: setup
+	$(BIN)/careerbot index
+	$(BIN)/careerbot run
+
+test: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/careerbot validate
+	$(BIN)/pytest
+
+eval: setup
+	$(BIN)/careerbot eval --sweep
+
+bench: setup
+	$(BIN)/python benchmarks/bench_answer.py
+
+clean:
+	rm -rf $(VENV) var

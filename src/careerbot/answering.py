@@ -1,0 +1,199 @@
+"""Ranked candidates -> one Answer: threshold, abstention, near-ties, related questions, citations.
+
+Every front end (CLI, Discord, tests) calls `Answerer.answer` and only renders the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal, Protocol
+
+from careerbot.config import AnsweringConfig
+from careerbot.knowledge import TOPICS, Entry, Item, KnowledgeBase, Source
+from careerbot.retrieval.candidate import Candidate
+
+Confidence = Literal["high", "medium", "low", "none"]
+# How far above the threshold an answer must score to be called medium / high confidence.
+MEDIUM_MARGIN = 0.05
+HIGH_MARGIN = 0.15
+# Abstentions still suggest entries this close below the threshold: "did you mean ...?".
+SUGGESTION_MARGIN = 0.1
+CANDIDATES_KEPT = 10
+
+TOPIC_BLURBS = {
+    "duties": "what ML engineers do day to day",
+    "skills": "the maths, CS and programming skills the role takes",
+    "stack": "tools and platforms (TensorFlow, PyTorch, scikit-learn, Jupyter, cloud ML)",
+    "career": "demand, outlook and progression",
+    "getting-started": "how to get into the field",
+    "roles": "how ML engineers differ from related roles",
+}
+
+
+class QuestionError(ValueError):
+    """The question cannot be answered as given (empty, say); the message is meant for the asker."""
+
+
+class Searcher(Protocol):
+    def search_many(self, questions: Sequence[str], limit: int = 10) -> list[list[Candidate]]: ...
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    id: str
+    title: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str  # as answered: cleaned and, if it was very long, cut
+    abstained: bool
+    text: str
+    id: str | None = None
+    title: str | None = None
+    topic: str | None = None
+    score: float = 0.0
+    confidence: Confidence = "none"
+    sources: tuple[Source, ...] = ()
+    reviewed_on: date | None = None
+    related: tuple[Suggestion, ...] = ()
+    did_you_mean: tuple[Suggestion, ...] = ()
+    truncated: bool = False
+    candidates: tuple[Candidate, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape of `careerbot ask --json`."""
+        return {
+            "question": self.question,
+            "abstained": self.abstained,
+            "answer": None
+            if self.abstained
+            else {
+                "id": self.id,
+                "title": self.title,
+                "topic": self.topic,
+                "score": round(self.score, 4),
+                "confidence": self.confidence,
+                "text": self.text,
+                "sources": [_source_json(s) for s in self.sources],
+                "reviewed_on": self.reviewed_on.isoformat() if self.reviewed_on else None,
+            },
+            "related": [{"id": s.id, "title": s.title} for s in self.related],
+            "did_you_mean": [{"id": s.id, "title": s.title} for s in self.did_you_mean],
+        }
+
+
+class Answerer:
+    def __init__(self, knowledge: KnowledgeBase, searcher: Searcher, config: AnsweringConfig) -> None:
+        self.knowledge = knowledge
+        self._searcher = searcher
+        self._config = config
+
+    @property
+    def threshold(self) -> float:
+        return self._config.min_score
+
+    def answer(self, question: str, min_score: float | None = None) -> Answer:
+        return self.answer_many([question], min_score)[0]
+
+    def answer_many(self, questions: Sequence[str], min_score: float | None = None) -> list[Answer]:
+        """Answers several questions with one batched model call. `min_score` overrides the threshold
+        (passive answers in Discord use a stricter one). Raises QuestionError for an empty question."""
+        cleaned = [self._clean(question) for question in questions]
+        found = self._searcher.search_many([text for text, _ in cleaned], limit=CANDIDATES_KEPT)
+        threshold = self._config.min_score if min_score is None else min_score
+        return [
+            self._decide(text, truncated, candidates, threshold)
+            for (text, truncated), candidates in zip(cleaned, found, strict=True)
+        ]
+
+    def _clean(self, question: str) -> tuple[str, bool]:
+        text = " ".join(question.split())
+        if not text:
+            raise QuestionError("Please type a question: the message was empty.")
+        limit = self._config.max_question_chars
+        if len(text) <= limit:
+            return text, False
+        cut = text[:limit]
+        # Cut at a word boundary so the model never sees half a word.
+        return (cut.rsplit(" ", 1)[0] if " " in cut else cut), True
+
+    def _decide(
+        self, question: str, truncated: bool, candidates: list[Candidate], threshold: float
+    ) -> Answer:
+        kept = tuple(candidates)
+        if not candidates or candidates[0].score < threshold:
+            near = [c for c in candidates[:3] if c.score >= threshold - SUGGESTION_MARGIN]
+            return Answer(
+                question=question,
+                abstained=True,
+                text=self._decline_text(),
+                score=candidates[0].score if candidates else 0.0,
+                did_you_mean=tuple(self._suggestion(c) for c in near),
+                truncated=truncated,
+                candidates=kept,
+            )
+        top = candidates[0]
+        item = self._item(top.item_id)
+        ties = [
+            c
+            for c in candidates[1:4]
+            if c.score >= threshold and top.rank_score - c.rank_score <= self._config.tie_margin
+        ]
+        tie_ids = {c.item_id for c in ties}
+        return Answer(
+            question=question,
+            abstained=False,
+            text=item.answer if isinstance(item, Entry) else item.text,
+            id=item.id,
+            title=item.title,
+            topic=item.topic,
+            score=top.score,
+            confidence=self._confidence(top.score, threshold, bool(ties)),
+            sources=item.sources,
+            reviewed_on=item.reviewed_on if isinstance(item, Entry) else None,
+            related=self._related(item, [c for c in candidates[1:] if c.item_id not in tie_ids]),
+            did_you_mean=tuple(self._suggestion(c) for c in ties),
+            truncated=truncated,
+            candidates=kept,
+        )
+
+    def _related(self, item: Item, rest: list[Candidate]) -> tuple[Suggestion, ...]:
+        """The next-best FAQ entries; if retrieval finds too few, entries on the same topic."""
+        wanted = self._config.related
+        related = [self._suggestion(c) for c in rest if isinstance(self.knowledge.get(c.item_id), Entry)][
+            :wanted
+        ]
+        taken = {item.id, *(s.id for s in related)}
+        for entry in self.knowledge.entries_in(item.topic):
+            if len(related) >= min(wanted, 2):
+                break
+            if entry.id not in taken:
+                related.append(Suggestion(entry.id, entry.title, 0.0))
+        return tuple(related)
+
+    def _confidence(self, score: float, threshold: float, tied: bool) -> Confidence:
+        if score >= threshold + HIGH_MARGIN and not tied:
+            return "high"
+        return "medium" if score >= threshold + MEDIUM_MARGIN else "low"
+
+    def _suggestion(self, candidate: Candidate) -> Suggestion:
+        return Suggestion(candidate.item_id, self._item(candidate.item_id).title, candidate.score)
+
+    def _item(self, item_id: str) -> Item:
+        item = self.knowledge.get(item_id)
+        if item is None:  # the index and the knowledge come from the same load; this is a bug
+            raise LookupError(f"the index names {item_id!r}, which the knowledge base does not hold")
+        return item
+
+    def _decline_text(self) -> str:
+        present = [topic for topic in TOPICS if self.knowledge.entries_in(topic)]
+        lines = "\n".join(f"- {TOPIC_BLURBS[topic]}" for topic in present)
+        return f"I don't know that one. I can answer questions about the machine learning engineer role:\n{lines}"
+
+
+def _source_json(source: Source) -> dict[str, str]:
+    return {key: value for key, value in vars(source).items() if value is not None}

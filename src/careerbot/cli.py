@@ -1,0 +1,242 @@
+"""The `careerbot` command. Heavy imports (torch via sentence-transformers, faiss) happen inside the
+commands that need them, so `--help` and `validate` stay fast."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from careerbot import __version__
+from careerbot.config import Config, ConfigError, load_config
+from careerbot.knowledge import KnowledgeBase, KnowledgeError, Problem, validate_knowledge
+from careerbot.knowledge.eval_file import load_eval
+
+if TYPE_CHECKING:
+    from careerbot.answering import Answerer
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(Path(args.config))
+        return int(args.handler(args, config))
+    except ConfigError as exc:
+        print(f"careerbot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KnowledgeError as exc:
+        print(f"careerbot: cannot load the knowledge: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="careerbot",
+        description="Answers questions about the machine-learning-engineer role from curated knowledge.",
+    )
+    parser.add_argument("--version", action="version", version=f"careerbot {__version__}")
+    parser.add_argument(
+        "--config",
+        default=os.environ.get("CAREERBOT_CONFIG", "bot.toml"),
+        help="settings file (default: $CAREERBOT_CONFIG or ./bot.toml); paths in it are relative to it",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ask = commands.add_parser("ask", help="answer one question (or, with --json, each line of stdin)")
+    ask.add_argument("question", nargs="?", help="the question; with --json and none given, read stdin")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ask.add_argument("--explain", action="store_true", help="show the top candidates and what matched")
+    ask.set_defaults(handler=_ask)
+
+    chat = commands.add_parser("chat", help="ask questions interactively in the terminal")
+    chat.add_argument("--explain", action="store_true", help="show the top candidates and what matched")
+    chat.set_defaults(handler=_chat)
+
+    run = commands.add_parser("run", help="start the bot; with no DISCORD_TOKEN, chat in the terminal")
+    run.set_defaults(handler=_run)
+
+    index = commands.add_parser("index", help="embed what changed in the knowledge and save the index")
+    index.add_argument("--rebuild", action="store_true", help="re-embed everything")
+    index.set_defaults(handler=_index)
+
+    validate = commands.add_parser("validate", help="check every knowledge file (fast, no model)")
+    validate.add_argument(
+        "--semantic", action="store_true", help="also flag phrasings of different entries that embed alike"
+    )
+    validate.set_defaults(handler=_validate)
+
+    evaluate = commands.add_parser("eval", help="score retrieval against knowledge/eval.yaml")
+    evaluate.add_argument("--threshold", type=float, help="abstention threshold (default: from bot.toml)")
+    evaluate.add_argument("--sweep", action="store_true", help="also show the scores at other thresholds")
+    evaluate.add_argument("--misses", action="store_true", help="list the questions it got wrong")
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    gates = evaluate.add_argument_group("gates (exit 1 when one fails)")
+    gates.add_argument("--min-hit1", type=float, metavar="X")
+    gates.add_argument("--min-hit3", type=float, metavar="X")
+    gates.add_argument("--min-decline-recall", type=float, metavar="X", help="share of out-of-scope declined")
+    gates.add_argument("--max-false-decline", type=float, metavar="X", help="share of in-scope declined")
+    evaluate.set_defaults(handler=_eval)
+    return parser
+
+
+def _open(config: Config, show_progress: bool = False, rebuild: bool = False) -> Answerer:
+    from careerbot.engine import open_engine
+
+    answerer, report = open_engine(config, show_progress=show_progress, rebuild=rebuild)
+    if not report.loaded:
+        print(f"careerbot: {report.describe()}", file=sys.stderr)
+    return answerer
+
+
+def _ask(args: argparse.Namespace, config: Config) -> int:
+    from careerbot.answering import QuestionError
+    from careerbot.terminal import render_answer
+
+    if args.question is None and not args.json:
+        print("careerbot ask: give a question, or use --json to read questions from stdin", file=sys.stderr)
+        return EXIT_USAGE
+    answerer = _open(config)
+    if args.question is None:
+        return _answer_lines(answerer, sys.stdin, sys.stdout)
+    try:
+        answer = answerer.answer(args.question)
+    except QuestionError as exc:
+        print(f"careerbot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(
+        json.dumps(answer.to_json(), ensure_ascii=False) if args.json else render_answer(answer, args.explain)
+    )
+    return EXIT_OK
+
+
+def _answer_lines(answerer: Answerer, lines: Iterable[str], out: TextIO) -> int:
+    """One JSON line per non-blank input line, written as soon as it is answered."""
+    for line in lines:
+        if not line.strip():
+            continue
+        out.write(json.dumps(answerer.answer(line).to_json(), ensure_ascii=False) + "\n")
+        out.flush()
+    return EXIT_OK
+
+
+def _chat(args: argparse.Namespace, config: Config) -> int:
+    from careerbot.answering import QuestionError
+    from careerbot.terminal import render_answer
+
+    print("careerbot: loading the model and the index...", file=sys.stderr)
+    answerer = _open(config)
+    print("Ask about the machine learning engineer role. An empty line or Ctrl-D quits.\n")
+    while True:
+        try:
+            question = input("you> ")
+        except EOFError:
+            print()
+            return EXIT_OK
+        if not question.strip() or question.strip().lower() in {"quit", "exit"}:
+            return EXIT_OK
+        try:
+            print(render_answer(answerer.answer(question), args.explain) + "\n")
+        except QuestionError as exc:
+            print(exc)
+
+
+def _run(args: argparse.Namespace, config: Config) -> int:
+    if not os.environ.get("DISCORD_TOKEN", "").strip():
+        print(
+            "careerbot: DISCORD_TOKEN is not set, so answering here in the terminal instead.", file=sys.stderr
+        )
+        args.explain = False
+        return _chat(args, config)
+    print(
+        "careerbot: the Discord front end is not part of this version yet; "
+        "unset DISCORD_TOKEN to answer in the terminal.",
+        file=sys.stderr,
+    )
+    return EXIT_USAGE
+
+
+def _index(args: argparse.Namespace, config: Config) -> int:
+    from careerbot.engine import open_engine
+
+    print(f"careerbot: indexing {config.knowledge.dir} into {config.index.dir}", file=sys.stderr)
+    _, report = open_engine(config, show_progress=True, rebuild=args.rebuild)
+    print(f"careerbot: {report.describe()}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace, config: Config) -> int:
+    knowledge, problems = validate_knowledge(config.knowledge.dir)
+    eval_count = 0
+    eval_path = config.knowledge.dir / "eval.yaml"
+    if knowledge is not None and eval_path.exists():
+        cases, eval_problems = load_eval(eval_path, knowledge)
+        eval_count, problems = len(cases), problems + eval_problems
+    if knowledge is not None and args.semantic and not problems:
+        from careerbot.retrieval.encoder import SentenceTransformerEncoder
+        from careerbot.semantic_check import semantic_duplicates
+
+        problems += semantic_duplicates(knowledge, SentenceTransformerEncoder(config.model))
+    return _report_problems(problems, knowledge, eval_count)
+
+
+def _report_problems(problems: list[Problem], knowledge: KnowledgeBase | None, eval_count: int) -> int:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems or knowledge is None:
+        print(f"careerbot: {len(problems)} problem(s); nothing was changed", file=sys.stderr)
+        return EXIT_FAILED
+    print(
+        f"ok: {len(knowledge.entries)} entries, {len(knowledge.passages)} article passages, "
+        f"{eval_count} eval questions"
+    )
+    return EXIT_OK
+
+
+def _eval(args: argparse.Namespace, config: Config) -> int:
+    from careerbot.evaluation import evaluate
+    from careerbot.terminal import render_eval, render_misses
+
+    eval_path = config.knowledge.dir / "eval.yaml"
+    answerer = _open(config)
+    cases, problems = load_eval(eval_path, answerer.knowledge)
+    if problems:
+        return _report_problems(problems, answerer.knowledge, 0)
+    report = evaluate(answerer, cases, args.threshold)
+    reports = [report]
+    if args.sweep:
+        for step in range(-4, 5):
+            if step:
+                reports.append(evaluate(answerer, cases, round(report.threshold + step * 0.025, 3)))
+        reports.sort(key=lambda r: r.threshold)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in reports], indent=2))
+    else:
+        print(render_eval(reports))
+    if args.misses:
+        print(render_misses(report))
+    failed = [
+        f"{name} {value:.3f} {'<' if low else '>'} {limit}"
+        for name, value, limit, low in (
+            ("hit@1", report.hit_at_1, args.min_hit1, True),
+            ("hit@3", report.hit_at_3, args.min_hit3, True),
+            ("out-of-scope declined", report.decline_recall, args.min_decline_recall, True),
+            ("in-scope declined", report.false_decline, args.max_false_decline, False),
+        )
+        if limit is not None and (value < limit if low else value > limit)
+    ]
+    for failure in failed:
+        print(f"careerbot: gate failed: {failure}", file=sys.stderr)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

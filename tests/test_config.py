@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from careerbot.config import PACKAGED_MODEL, ConfigError, load_config
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bot.toml"
+    path.write_text(text)
+    return path
+
+
+def test_shipped_settings_load_with_paths_beside_the_file() -> None:
+    config = load_config(REPO / "bot.toml")
+    assert config.knowledge.dir == REPO / "knowledge"
+    assert config.index.dir == REPO / "var" / "index"
+    assert config.model.name == PACKAGED_MODEL
+
+
+def test_defaults_when_sections_are_missing(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, ""))
+    assert config.knowledge.dir == tmp_path / "knowledge"
+    assert 0 < config.answering.min_score < 1
+
+
+def test_integer_is_accepted_for_a_number(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "[answering]\nmin_score = 1\n")).answering.min_score == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[answering]\nmin_score = 'high'\n", "answering.min_score must be a number, got 'high'"),
+        ("[answering]\nrelated = true\n", "answering.related must be a whole number, got True"),
+        ("[answering]\nmin_scor = 0.5\n", "unknown key answering.min_scor"),
+        ("[answering]\nrelated = 99\n", "answering.related must be between 0 and 10"),
+        ("[modle]\nname = 'x'\n", "unknown section [modle]"),
+        ("[model]\nname = \n", "not valid TOML"),
+        ("model = 3\n", "[model] must be a table"),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_config(write(tmp_path, text))
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "absent.toml")
