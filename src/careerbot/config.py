@@ -35,11 +35,11 @@ class ModelConfig:
 @dataclass(frozen=True)
 class AnsweringConfig:
     # Calibrated on knowledge/eval.yaml with the packaged model: see the README's eval table.
-    min_score: float = 0.5
+    min_score: float = 0.45
     tie_margin: float = 0.04
     related: int = 3
     max_question_chars: int = 1000
-    lexical_weight: float = 0.0
+    lexical_weight: float = 0.1
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def render_answer(answer: Answer, explain: bool = False) -> str:
 
 
 def render_candidates(answer: Answer) -> str:
-    rows = ["candidates (score = cosine of the best-matching text; rank = score + keyword boost):"]
+    rows = ["candidates (score: cosine of the best-matching text; rank: mean of the best 3 + keyword boost):"]
     for position, c in enumerate(answer.candidates[:5], start=1):
         matched = textwrap.shorten(c.matched_text, 70, placeholder="...")
         rows.append(
