@@ -1,4 +1,4 @@
-"""Question -> ranked knowledge items, each scored by its best-matching text."""
+"""Question -> ranked knowledge items: embeddings (faiss) with a BM25 keyword boost."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from careerbot.retrieval.lexical import LexicalIndex
 from careerbot.retrieval.persistence import IndexReport, load_or_build
 
 # Rows fetched from faiss per question before grouping by item: enough that every item in the
-# candidate list is scored by its best row.
+# candidate list is scored by its best rows.
 ROWS_PER_QUERY = 256
 TEXTS_PER_ITEM = 3
 

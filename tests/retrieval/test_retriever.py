@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from careerbot.knowledge import Entry, KnowledgeBase, Source
+from careerbot.retrieval.documents import Document
+from careerbot.retrieval.retriever import Retriever
+from tests.fakes import FakeEncoder
+
+
+def entry(entry_id: str, question: str) -> Entry:
+    return Entry(
+        entry_id, question, ("a", "b", "c"), "answer", "stack", ("t",), (Source("s"),), date(2026, 1, 1)
+    )
+
+
+class TableEncoder(FakeEncoder):
+    """Maps each query to a fixed vector, so the test controls every similarity exactly."""
+
+    def __init__(self, queries: dict[str, list[float]]) -> None:
+        super().__init__()
+        self._queries = queries
+
+    @property
+    def dimension(self) -> int:
+        return 2
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:  # type: ignore[override]
+        return np.array([self._queries[t] for t in texts], dtype=np.float32)
+
+
+def unit(angle_degrees: float) -> list[float]:
+    angle = np.radians(angle_degrees)
+    return [float(np.cos(angle)), float(np.sin(angle))]
+
+
+@pytest.fixture
+def knowledge() -> KnowledgeBase:
+    return KnowledgeBase((entry("lucky", "sagemaker"), entry("steady", "vertex")), ())
+
+
+def test_several_agreeing_texts_outrank_one_lucky_match(knowledge: KnowledgeBase) -> None:
+    documents = [
+        Document("lucky", "question", "l1"),
+        Document("lucky", "paraphrase", "l2"),
+        Document("lucky", "paraphrase", "l3"),
+        Document("steady", "question", "s1"),
+        Document("steady", "paraphrase", "s2"),
+        Document("steady", "paraphrase", "s3"),
+    ]
+    # lucky: one text at 10 degrees from the query, two far off; steady: three at 20 degrees.
+    vectors = np.array([unit(10), unit(80), unit(85), unit(20), unit(20), unit(20)], dtype=np.float32)
+    retriever = Retriever(knowledge, documents, vectors, TableEncoder({"q": unit(0)}))
+    first, second = retriever.search("q")
+    assert (first.item_id, second.item_id) == ("steady", "lucky")
+    assert first.rank_score == pytest.approx(np.cos(np.radians(20)), abs=1e-6)
+    assert second.score == pytest.approx(np.cos(np.radians(10)), abs=1e-6), "score is the best single text"
+    assert second.score > first.score
+
+
+def test_keyword_weight_lifts_an_exact_keyword_match(knowledge: KnowledgeBase) -> None:
+    documents = [Document("lucky", "question", "sagemaker"), Document("steady", "question", "vertex")]
+    vectors = np.array([unit(30), unit(25)], dtype=np.float32)
+    encoder = TableEncoder({"sagemaker": unit(0)})
+    assert Retriever(knowledge, documents, vectors, encoder).search("sagemaker")[0].item_id == "steady"
+    boosted = Retriever(knowledge, documents, vectors, encoder, lexical_weight=0.1).search("sagemaker")
+    assert boosted[0].item_id == "lucky" and boosted[0].lexical == 1.0
+
+
+def test_mismatched_documents_and_vectors_are_refused(knowledge: KnowledgeBase) -> None:
+    with pytest.raises(ValueError, match="2 documents but 1 vectors"):
+        Retriever(
+            knowledge, [Document("lucky", "question", "x")] * 2, np.zeros((1, 2), np.float32), FakeEncoder()
+        )
