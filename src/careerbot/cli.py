@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="start the bot; with no DISCORD_TOKEN, chat in the terminal")
     run.set_defaults(handler=_run)
 
+    sync = commands.add_parser("sync", help="register the slash commands with Discord (needs DISCORD_TOKEN)")
+    sync.add_argument("--guild", type=int, metavar="ID", help="in this server only, effective at once")
+    sync.set_defaults(handler=_sync)
+
     index = commands.add_parser("index", help="embed what changed in the knowledge and save the index")
     index.add_argument("--rebuild", action="store_true", help="re-embed everything")
     index.set_defaults(handler=_index)
@@ -150,18 +154,39 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
 
 
 def _run(args: argparse.Namespace, config: Config) -> int:
-    if not os.environ.get("DISCORD_TOKEN", "").strip():
+    token = os.environ.get("DISCORD_TOKEN", "").strip()
+    if not token:
         print(
             "careerbot: DISCORD_TOKEN is not set, so answering here in the terminal instead.", file=sys.stderr
         )
         args.explain = False
         return _chat(args, config)
-    print(
-        "careerbot: the Discord front end is not part of this version yet; "
-        "unset DISCORD_TOKEN to answer in the terminal.",
-        file=sys.stderr,
-    )
-    return EXIT_USAGE
+    from careerbot.bot.runner import StartError, run_bot
+
+    answerer = _open(config)
+    try:
+        run_bot(config, answerer, token)
+    except StartError as exc:
+        print(f"careerbot: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _sync(args: argparse.Namespace, config: Config) -> int:
+    token = os.environ.get("DISCORD_TOKEN", "").strip()
+    if not token:
+        print("careerbot: set DISCORD_TOKEN to sync the commands", file=sys.stderr)
+        return EXIT_USAGE
+    from careerbot.bot.runner import StartError, sync_commands
+
+    try:
+        count = sync_commands(config, _open(config), token, args.guild)
+    except StartError as exc:
+        print(f"careerbot: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    where = f"server {args.guild}" if args.guild else "all servers (may take up to an hour to show)"
+    print(f"careerbot: synced {count} commands to {where}")
+    return EXIT_OK
 
 
 def _index(args: argparse.Namespace, config: Config) -> int:

@@ -43,11 +43,31 @@ class AnsweringConfig:
 
 
 @dataclass(frozen=True)
+class DiscordConfig:
+    # A Discord-compatible server can stand in for discord.com (the tests use a fake one on loopback).
+    api_base: str = "https://discord.com/api/v10"
+    gateway_url: str = "wss://gateway.discord.gg"
+    help_channels: tuple[int, ...] = ()  # channel or forum ids whose new posts get passive answers
+    passive_min_score: float = 0.6  # stricter than /ask: nobody asked the bot directly
+    cooldown_uses: int = 5  # per member: this many questions ...
+    cooldown_seconds: float = 60.0  # ... within this many seconds
+    sharded: bool = False  # AutoShardedBot, for bots in very many servers
+    shard_count: int = 0  # with sharded: 0 lets Discord recommend a count
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    database: Path
+
+
+@dataclass(frozen=True)
 class Config:
     knowledge: KnowledgeConfig
     index: IndexConfig
+    storage: StorageConfig
     model: ModelConfig = field(default_factory=ModelConfig)
     answering: AnsweringConfig = field(default_factory=AnsweringConfig)
+    discord: DiscordConfig = field(default_factory=DiscordConfig)
     source: Path | None = None
 
 
@@ -64,12 +84,14 @@ def load_config(path: Path) -> Config:
 
 
 def config_from_mapping(raw: dict[str, Any], base_dir: Path, source: Path | None = None) -> Config:
-    known = {"knowledge", "index", "model", "answering"}
+    known = {"knowledge", "index", "storage", "model", "answering", "discord"}
     for key in raw:
         if key not in known:
             raise ConfigError(f"{_where(source)}unknown section [{key}] (known: {', '.join(sorted(known))})")
     knowledge = _section(raw, "knowledge", {"dir": "knowledge"}, source)
     index = _section(raw, "index", {"dir": "var/index"}, source)
+    storage = _section(raw, "storage", {"database": "var/careerbot.sqlite3"}, source)
+    discord = _section(raw, "discord", _defaults(DiscordConfig), source)
     model = _section(raw, "model", _defaults(ModelConfig), source)
     answering = _section(raw, "answering", _defaults(AnsweringConfig), source)
     _check_range(answering, "answering", "min_score", -1.0, 1.0, source)
@@ -78,11 +100,20 @@ def config_from_mapping(raw: dict[str, Any], base_dir: Path, source: Path | None
     _check_range(answering, "answering", "max_question_chars", 20, 100_000, source)
     _check_range(answering, "answering", "lexical_weight", 0.0, 1.0, source)
     _check_range(model, "model", "batch_size", 1, 4096, source)
+    _check_range(discord, "discord", "passive_min_score", -1.0, 1.0, source)
+    _check_range(discord, "discord", "cooldown_uses", 1, 1000, source)
+    _check_range(discord, "discord", "cooldown_seconds", 0.0, 86_400.0, source)
+    _check_range(discord, "discord", "shard_count", 0, 100_000, source)
+    for key in ("api_base", "gateway_url"):
+        if not discord[key].startswith(("http://", "https://", "ws://", "wss://")):
+            raise ConfigError(f"{_where(source)}discord.{key} must be a URL, got {discord[key]!r}")
     return Config(
         knowledge=KnowledgeConfig(dir=base_dir / knowledge["dir"]),
         index=IndexConfig(dir=base_dir / index["dir"]),
+        storage=StorageConfig(database=base_dir / storage["database"]),
         model=ModelConfig(**model),
         answering=AnsweringConfig(**answering),
+        discord=DiscordConfig(**discord),
         source=source,
     )
 
@@ -105,6 +136,11 @@ def _section(raw: dict[str, Any], name: str, defaults: dict[str, Any], source: P
         ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value, ok = float(value), True
+        if expected is tuple:  # lists of ids
+            ok = isinstance(value, list) and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value
+            )
+            value = tuple(value) if ok else value
         if not ok:
             raise ConfigError(f"{_where(source)}{name}.{key} must be {_type_name(expected)}, got {value!r}")
         values[key] = value
@@ -121,9 +157,13 @@ def _check_range(
 
 
 def _type_name(kind: type) -> str:
-    return {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}.get(
-        kind, kind.__name__
-    )
+    return {
+        str: "a string",
+        int: "a whole number",
+        float: "a number",
+        bool: "true or false",
+        tuple: "a list of ids",
+    }.get(kind, kind.__name__)
 
 
 def _where(source: Path | None) -> str:

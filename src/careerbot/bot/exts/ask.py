@@ -1,0 +1,118 @@
+"""/ask, the "Ask careerbot" message menu, and passive answers to mentions and help-channel posts."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from careerbot.answering import QuestionError
+from careerbot.bot.client import reply_privately
+from careerbot.bot.render import answer_embed
+from careerbot.bot.views import answer_view
+
+if TYPE_CHECKING:
+    from careerbot.bot.client import CareerBot
+
+# Answers usually take milliseconds; past this, defer so the 3-second acknowledgement never lapses.
+DEFER_AFTER_SECONDS = 2.0
+QUESTION_MAX = 4000  # Discord's own cap on a string option
+MENTION = re.compile(r"<@[!&]?\d+>|<#\d+>|@(everyone|here)")
+REMEMBERED_MESSAGES = 1000
+
+
+def member_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown:
+    settings = interaction.client.settings  # type: ignore[attr-defined]
+    return app_commands.Cooldown(settings.cooldown_uses, settings.cooldown_seconds)
+
+
+class AskCog(commands.Cog):
+    def __init__(self, bot: CareerBot) -> None:
+        self.bot = bot
+        self.answered_messages: OrderedDict[int, None] = OrderedDict()  # at most one reply per message
+        self.context_menu = app_commands.ContextMenu(name="Ask careerbot", callback=self.ask_about_message)
+        self.context_menu.error(self.bot.on_app_command_error)
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.context_menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.context_menu.name, type=self.context_menu.type)
+
+    @app_commands.command(name="ask", description="Ask about the machine learning engineer role")
+    @app_commands.describe(question="Your question, in your own words", private="Only you see the answer")
+    @app_commands.checks.dynamic_cooldown(member_cooldown)
+    async def ask(
+        self,
+        interaction: discord.Interaction,
+        question: app_commands.Range[str, 1, QUESTION_MAX],
+        private: bool = False,
+    ) -> None:
+        await self.answer_interaction(interaction, question, private, "slash")
+
+    @app_commands.checks.dynamic_cooldown(member_cooldown)
+    async def ask_about_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        await self.answer_interaction(interaction, message.content, True, "context-menu")
+
+    async def answer_interaction(
+        self, interaction: discord.Interaction, question: str, private: bool, kind: str
+    ) -> None:
+        work = asyncio.ensure_future(self.bot.ask(strip_mentions(question), kind))
+        done, _ = await asyncio.wait({work}, timeout=DEFER_AFTER_SECONDS)
+        if not done:
+            await interaction.response.defer(ephemeral=private, thinking=True)
+        try:
+            answer, asked_id = await work
+        except QuestionError as exc:
+            await reply_privately(interaction, str(exc))
+            return
+        embed, view = answer_embed(answer), answer_view(answer, asked_id)
+        if interaction.response.is_done():
+            await interaction.followup.send(embed=embed, view=view, ephemeral=private)
+        else:
+            await interaction.response.send_message(embed=embed, view=view, ephemeral=private)
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or message.id in self.answered_messages or self.bot.user is None:
+            return
+        mentioned = self.bot.user in message.mentions
+        in_help_channel = _channel_ids(message) & set(self.bot.settings.help_channels)
+        if not (mentioned or in_help_channel):
+            return
+        question = strip_mentions(message.content)
+        if not question:
+            return
+        self._remember(message.id)
+        kind = "mention" if mentioned else "help-channel"
+        # Nobody asked the bot in a help channel: answer there only when quite sure.
+        min_score = None if mentioned else self.bot.settings.passive_min_score
+        answer, asked_id = await self.bot.ask(question, kind, min_score)
+        if answer.abstained and not mentioned:
+            return
+        await message.reply(
+            embed=answer_embed(answer), view=answer_view(answer, asked_id), mention_author=False
+        )
+
+    def _remember(self, message_id: int) -> None:
+        self.answered_messages[message_id] = None
+        while len(self.answered_messages) > REMEMBERED_MESSAGES:
+            self.answered_messages.popitem(last=False)
+
+
+def strip_mentions(text: str) -> str:
+    return " ".join(MENTION.sub(" ", text).split())
+
+
+def _channel_ids(message: discord.Message) -> set[int]:
+    """The channel, and for a thread (a forum post) its parent too."""
+    ids = {message.channel.id}
+    parent_id = getattr(message.channel, "parent_id", None)
+    if parent_id:
+        ids.add(parent_id)
+    return ids

@@ -1,0 +1,98 @@
+"""SQLite: the questions members asked (no user ids), what was answered, and their feedback.
+
+Buttons on answers carry the id of their `asked` row in their custom_id, so feedback and "not what I
+meant" keep working after a restart.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS asked (
+    id INTEGER PRIMARY KEY,
+    asked_at REAL NOT NULL,
+    question TEXT NOT NULL,
+    answer_id TEXT,             -- NULL when careerbot declined
+    score REAL NOT NULL,
+    abstained INTEGER NOT NULL,
+    channel_kind TEXT NOT NULL  -- slash | context-menu | mention | help-channel
+);
+CREATE INDEX IF NOT EXISTS asked_unanswered ON asked (abstained, asked_at);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY,
+    given_at REAL NOT NULL,
+    asked_id INTEGER NOT NULL REFERENCES asked (id),
+    answer_id TEXT NOT NULL,
+    helpful INTEGER NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Asked:
+    id: int
+    question: str
+    answer_id: str | None
+    score: float
+    abstained: bool
+
+
+class Store:
+    """One connection, used from worker threads one at a time (the lock), never from the event loop."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._connection.execute("PRAGMA journal_mode=WAL")
+        self._connection.executescript(SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+
+    def record_question(
+        self, question: str, answer_id: str | None, score: float, abstained: bool, channel_kind: str
+    ) -> int:
+        with self._lock:
+            cursor = self._connection.execute(
+                "INSERT INTO asked (asked_at, question, answer_id, score, abstained, channel_kind)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (time.time(), question, answer_id, score, int(abstained), channel_kind),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def asked(self, asked_id: int) -> Asked | None:
+        with self._lock:
+            row = self._connection.execute(
+                "SELECT id, question, answer_id, score, abstained FROM asked WHERE id = ?", (asked_id,)
+            ).fetchone()
+        return Asked(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+
+    def record_feedback(self, asked_id: int, answer_id: str, helpful: bool) -> None:
+        with self._lock:
+            self._connection.execute(
+                "INSERT INTO feedback (given_at, asked_id, answer_id, helpful) VALUES (?, ?, ?, ?)",
+                (time.time(), asked_id, answer_id, int(helpful)),
+            )
+
+    def feedback(self) -> list[tuple[str, str, bool]]:
+        """(question, answer id, helpful) for every vote, oldest first."""
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT asked.question, feedback.answer_id, feedback.helpful"
+                " FROM feedback JOIN asked ON asked.id = feedback.asked_id ORDER BY feedback.id"
+            ).fetchall()
+        return [(question, answer_id, bool(helpful)) for question, answer_id, helpful in rows]
+
+    def unanswered(self, limit: int = 100) -> list[str]:
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT question FROM asked WHERE abstained = 1 ORDER BY id DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [row[0] for row in rows]

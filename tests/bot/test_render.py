@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from datetime import date
+
+from careerbot.answering import Answer, Suggestion
+from careerbot.bot.render import answer_embed, clip
+from careerbot.knowledge import Source
+
+
+def long_answer(**changes: object) -> Answer:
+    fields: dict[str, object] = {
+        "question": "q" * 5000,
+        "abstained": False,
+        "text": "word " * 2000,
+        "id": "pytorch",
+        "title": "T" * 400,
+        "topic": "stack",
+        "score": 0.8,
+        "confidence": "high",
+        "sources": tuple(Source("s" * 300, url="https://example.org/" + "x" * 200) for _ in range(10)),
+        "reviewed_on": date(2026, 11, 23),
+        "did_you_mean": tuple(Suggestion(f"id{i}", "D" * 100, 0.7) for i in range(20)),
+    }
+    fields.update(changes)
+    return Answer(**fields)  # type: ignore[arg-type]
+
+
+def test_every_part_of_the_embed_fits_discords_limits() -> None:
+    embed = answer_embed(long_answer())
+    assert len(embed.title or "") <= 256
+    assert len(embed.description or "") <= 4096
+    assert len(embed.author.name or "") <= 256
+    assert all(len(field.value or "") <= 1024 and len(field.name or "") <= 256 for field in embed.fields)
+    assert len(embed.footer.text or "") <= 2048
+    assert len(embed) <= 6000
+
+
+def test_answer_embed_shows_sources_review_date_and_confidence() -> None:
+    answer = long_answer(
+        title="What is PyTorch used for?",
+        text="It trains networks.",
+        question="pytorch?",
+        sources=(Source("PyTorch docs", url="https://pytorch.org/docs/"), Source("The article")),
+        did_you_mean=(),
+    )
+    embed = answer_embed(answer)
+    assert embed.title == "What is PyTorch used for?"
+    assert embed.fields[0].name == "Sources"
+    assert embed.fields[0].value == "- [PyTorch docs](<https://pytorch.org/docs/>)\n- The article"
+    assert embed.footer.text == "reviewed 2026-11-23 · confident match · pytorch"
+
+
+def test_a_declined_answer_says_so_and_offers_near_misses() -> None:
+    answer = Answer(
+        question="capital of peru?",
+        abstained=True,
+        text="I don't know that one.",
+        did_you_mean=(Suggestion("salary", "How much do ML engineers earn?", 0.4),),
+    )
+    embed = answer_embed(answer)
+    assert embed.title == "I don't know that one"
+    assert embed.fields[0].value == "- How much do ML engineers earn?"
+
+
+def test_clip_marks_what_it_cut() -> None:
+    assert clip("abcdef", 4) == "abc…"
+    assert clip("abc", 4) == "abc"
