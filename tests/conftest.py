@@ -8,6 +8,8 @@ import pytest
 from careerbot.config import Config, config_from_mapping
 from tests.fakes import FakeEncoder
 
+pytest_plugins = ["tests.fake_discord.plugin"]
+
 ARTICLE = """\
 ---
 title: "A Test Article"

@@ -17,7 +17,9 @@ class TitleIndex:
                 self._owners.append(entry)
         self._entries = knowledge.entries
 
-    def find(self, typed: str, limit: int = 25, topic: str | None = None) -> list[Entry]:
+    def find(
+        self, typed: str, limit: int = 25, topic: str | None = None, min_score: float = 50
+    ) -> list[Entry]:
         """Best matches first, each entry once; with nothing typed, entries in file order."""
         pool = [e for e in self._entries if topic is None or e.topic == topic]
         if not typed.strip():
@@ -31,7 +33,7 @@ class TitleIndex:
             scorer=fuzz.WRatio,
             processor=utils.default_process,
             limit=len(self._phrasings),
-            score_cutoff=50,
+            score_cutoff=min_score,
         )
         for _, _, position in matches:
             entry = self._owners[position]

@@ -40,7 +40,7 @@ class CareerBot(commands.Bot):
         intents = discord.Intents.default()
         intents.message_content = True  # passive answers read the text of posts in help channels
         super().__init__(
-            command_prefix=commands.when_mentioned,
+            command_prefix=(),  # no text commands; see on_message
             help_command=None,
             intents=intents,
             allowed_mentions=NO_MENTIONS,

@@ -26,15 +26,27 @@ MENTION = re.compile(r"<@[!&]?\d+>|<#\d+>|@(everyone|here)")
 REMEMBERED_MESSAGES = 1000
 
 
-def member_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown:
-    settings = interaction.client.settings  # type: ignore[attr-defined]
-    return app_commands.Cooldown(settings.cooldown_uses, settings.cooldown_seconds)
+class MemberCooldown:
+    """At most `uses` questions per member per `seconds`. Owned by the bot instance (discord.py's
+    cooldown decorators keep their state per process, shared by every bot in it)."""
+
+    def __init__(self, uses: int, seconds: float) -> None:
+        self.uses, self.seconds = uses, seconds
+        self._buckets: dict[int, app_commands.Cooldown] = {}
+
+    def retry_after(self, member_id: int) -> float:
+        """0 if the member may ask now (and counts the question), else the seconds to wait."""
+        if len(self._buckets) > 10_000:  # forget members whose window has passed
+            self._buckets = {k: b for k, b in self._buckets.items() if b.get_tokens() < self.uses}
+        bucket = self._buckets.setdefault(member_id, app_commands.Cooldown(self.uses, self.seconds))
+        return bucket.update_rate_limit() or 0.0
 
 
 class AskCog(commands.Cog):
     def __init__(self, bot: CareerBot) -> None:
         self.bot = bot
         self.answered_messages: OrderedDict[int, None] = OrderedDict()  # at most one reply per message
+        self.cooldown = MemberCooldown(bot.settings.cooldown_uses, bot.settings.cooldown_seconds)
         self.context_menu = app_commands.ContextMenu(name="Ask careerbot", callback=self.ask_about_message)
         self.context_menu.error(self.bot.on_app_command_error)
 
@@ -46,7 +58,6 @@ class AskCog(commands.Cog):
 
     @app_commands.command(name="ask", description="Ask about the machine learning engineer role")
     @app_commands.describe(question="Your question, in your own words", private="Only you see the answer")
-    @app_commands.checks.dynamic_cooldown(member_cooldown)
     async def ask(
         self,
         interaction: discord.Interaction,
@@ -55,13 +66,16 @@ class AskCog(commands.Cog):
     ) -> None:
         await self.answer_interaction(interaction, question, private, "slash")
 
-    @app_commands.checks.dynamic_cooldown(member_cooldown)
     async def ask_about_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         await self.answer_interaction(interaction, message.content, True, "context-menu")
 
     async def answer_interaction(
         self, interaction: discord.Interaction, question: str, private: bool, kind: str
     ) -> None:
+        wait = self.cooldown.retry_after(interaction.user.id)
+        if wait:
+            await reply_privately(interaction, f"Easy there: you can ask again in {wait:.0f} s.")
+            return
         work = asyncio.ensure_future(self.bot.ask(strip_mentions(question), kind))
         done, _ = await asyncio.wait({work}, timeout=DEFER_AFTER_SECONDS)
         if not done:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from careerbot.bot.client import CareerBot
 
 PAGE_SIZE = 10
+TYPED_MATCH = 85  # rapidfuzz WRatio, 0-100
 Topic = Literal["duties", "skills", "stack", "career", "getting-started", "roles"]
 assert set(Topic.__args__) == set(TOPICS)  # type: ignore[attr-defined]
 
@@ -86,8 +87,8 @@ class LookupCog(commands.Cog):
     async def show_entry(self, interaction: discord.Interaction, entry_id: str) -> None:
         item = self.bot.answerer.knowledge.get(entry_id.strip())
         if item is None:
-            # A member may type instead of picking: take the best title match if there is one.
-            matches = self.titles.find(entry_id, limit=1)
+            # A member may type instead of picking: take a title that matches closely, never a guess.
+            matches = self.titles.find(entry_id, limit=1, min_score=TYPED_MATCH)
             item = matches[0] if matches else None
         if item is None:
             await interaction.response.send_message(

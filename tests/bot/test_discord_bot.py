@@ -1,0 +1,240 @@
+"""careerbot end to end: discord.py's real networking against the fake Discord on loopback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.bot.conftest import StartBot
+from tests.fake_discord.plugin import ErrorLogCollector
+
+# fail_on_error_logs first, so that it outlives the bot's teardown and sees its logs too.
+pytestmark = [pytest.mark.usefixtures("fail_on_error_logs"), pytest.mark.asyncio]
+SNAPSHOT = Path(__file__).with_name("commands.snapshot.json")
+EPHEMERAL = 64
+
+
+def components_of(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for row in message.get("components", []) for c in row.get("components", [])]
+
+
+def custom_ids(message: dict[str, Any]) -> list[str]:
+    return [c["custom_id"] for c in components_of(message) if "custom_id" in c]
+
+
+async def test_the_synced_command_schema_matches_the_reviewed_snapshot(
+    fake_discord: Any, start_bot: StartBot
+) -> None:
+    bot = await start_bot()
+    await bot.tree.sync()
+    synced = sorted(fake_discord.synced_payloads[None], key=lambda c: (c.get("type", 1), c["name"]))
+    comparable = json.dumps(synced, indent=2, sort_keys=True)
+    if not SNAPSHOT.exists():  # first run: write it for review, and fail so nobody forgets to
+        SNAPSHOT.write_text(comparable + "\n")
+        pytest.fail(f"wrote {SNAPSHOT.name}; review and commit it")
+    assert comparable + "\n" == SNAPSHOT.read_text()
+    assert {c["name"] for c in synced} >= {
+        "ask",
+        "faq",
+        "duties",
+        "skills",
+        "stack",
+        "topics",
+        "Ask careerbot",
+    }
+
+
+async def test_ask_answers_with_an_embed_sources_and_buttons(fake_discord: Any, start_bot: StartBot) -> None:
+    await start_bot()
+    interaction = await fake_discord.slash("ask", {"question": "mle vs ds"})
+    response = await interaction.response()
+    assert response["type"] == 4
+    data = response["data"]
+    [embed] = data["embeds"]
+    assert embed["title"] == "How is an ML engineer different from a data scientist?"
+    assert embed["description"] == "Data scientists explore; ML engineers ship."
+    assert embed["fields"][0]["name"] == "Sources"
+    assert "reviewed 2026-11-23" in embed["footer"]["text"]
+    assert data["allowed_mentions"] == {"parse": []}
+    assert not data.get("flags", 0) & EPHEMERAL
+    ids = custom_ids(data)
+    assert any(i.startswith("cb:fb:1:") for i in ids) and any(i.startswith("cb:fb:0:") for i in ids)
+    assert any(i.startswith("cb:alt:") for i in ids) and any(i.startswith("cb:open:") for i in ids)
+
+
+async def test_private_ask_is_ephemeral_and_mentions_ping_nobody(
+    fake_discord: Any, start_bot: StartBot
+) -> None:
+    await start_bot()
+    interaction = await fake_discord.slash(
+        "ask", {"question": "@everyone <@&123> **pytorch uses**", "private": True}
+    )
+    data = (await interaction.response())["data"]
+    assert data["flags"] & EPHEMERAL
+    assert data["allowed_mentions"] == {"parse": []}
+    assert data["embeds"][0]["title"] == "What is PyTorch used for?"
+
+
+async def test_a_question_it_cannot_answer_is_declined_and_logged(
+    fake_discord: Any, start_bot: StartBot
+) -> None:
+    bot = await start_bot()
+    interaction = await fake_discord.slash("ask", {"question": "zebra quantum lasagna"})
+    data = (await interaction.response())["data"]
+    assert data["embeds"][0]["title"] == "I don't know that one"
+    assert "how ML engineers differ from related roles" in data["embeds"][0]["description"]
+    assert bot.store.unanswered() == ["zebra quantum lasagna"]
+
+
+async def test_feedback_buttons_work_after_a_restart(fake_discord: Any, start_bot: StartBot) -> None:
+    first = await start_bot()
+    interaction = await fake_discord.slash("ask", {"question": "sklearn uses"})
+    await interaction.response()
+    message = interaction.message
+    await first.close()
+
+    second = await start_bot()
+    [helpful] = [i for i in custom_ids(message) if i.startswith("cb:fb:1:")]
+    click = await fake_discord.click(message, helpful)
+    reply = await click.response()
+    assert reply["data"]["flags"] & EPHEMERAL and "Thanks" in reply["data"]["content"]
+    assert second.store.feedback() == [("sklearn uses", "scikit-learn", True)]
+
+
+async def test_not_what_i_meant_offers_the_next_candidates(fake_discord: Any, start_bot: StartBot) -> None:
+    bot = await start_bot()
+    interaction = await fake_discord.slash("ask", {"question": "mle vs ds"})
+    await interaction.response()
+    [alt] = [i for i in custom_ids(interaction.message) if i.startswith("cb:alt:")]
+    reply = await (await fake_discord.click(interaction.message, alt)).response()
+    [select] = [c for c in components_of(reply["data"]) if c["custom_id"].startswith("cb:open:")]
+    values = [option["value"] for option in select["options"]]
+    assert "vs-data-scientist" not in values and values
+    assert bot.store.feedback() == [("mle vs ds", "vs-data-scientist", False)]
+
+
+async def test_the_related_select_opens_an_entry(fake_discord: Any, start_bot: StartBot) -> None:
+    await start_bot()
+    interaction = await fake_discord.slash("ask", {"question": "sklearn uses"})
+    await interaction.response()
+    [select] = [c for c in components_of(interaction.message) if c["custom_id"].startswith("cb:open:")]
+    chosen = select["options"][0]["value"]
+    reply = await (await fake_discord.select(interaction.message, select["custom_id"], [chosen])).response()
+    assert reply["data"]["flags"] & EPHEMERAL
+    assert reply["data"]["embeds"][0]["footer"]["text"].endswith(chosen)
+
+
+async def test_faq_autocomplete_and_lookup(fake_discord: Any, start_bot: StartBot) -> None:
+    await start_bot()
+    choices = await fake_discord.autocomplete("faq", {"entry": "sklern"}, focused="entry")
+    assert 1 <= len(choices) <= 25
+    assert choices[0] == {"name": "What is scikit-learn used for?", "value": "scikit-learn"}
+    data = (await (await fake_discord.slash("faq", {"entry": "scikit-learn"})).response())["data"]
+    assert data["embeds"][0]["title"] == "What is scikit-learn used for?"
+
+
+async def test_faq_with_an_unknown_id_says_so_privately(fake_discord: Any, start_bot: StartBot) -> None:
+    await start_bot()
+    data = (await (await fake_discord.slash("faq", {"entry": "zzzz-no-such-entry"})).response())["data"]
+    assert data["flags"] & EPHEMERAL and "no entry like that" in data["content"]
+
+
+async def test_topic_lookups_list_entries(fake_discord: Any, start_bot: StartBot) -> None:
+    await start_bot()
+    data = (await (await fake_discord.slash("skills")).response())["data"]
+    assert data["embeds"][0]["title"] == "skills: 1 answers"
+    assert "How much math does an ML engineer need?" in data["embeds"][0]["description"]
+    data = (await (await fake_discord.slash("stack", {"area": "pytorch"})).response())["data"]
+    assert data["embeds"][0]["title"] == "What is PyTorch used for?"
+    data = (await (await fake_discord.slash("topics", {"topic": "roles"})).response())["data"]
+    assert "How is an ML engineer different from a data scientist?" in data["embeds"][0]["description"]
+
+
+async def test_the_message_menu_answers_the_selected_message(fake_discord: Any, start_bot: StartBot) -> None:
+    await start_bot()
+    target = await fake_discord.post_message("anyone know how much maths for ml I need?")
+    data = (await (await fake_discord.context_menu("Ask careerbot", target)).response())["data"]
+    assert data["embeds"][0]["title"] == "How much math does an ML engineer need?"
+    assert data["flags"] & EPHEMERAL
+
+
+async def test_a_mention_gets_one_reply_and_bots_get_none(fake_discord: Any, start_bot: StartBot) -> None:
+    bot = await start_bot()
+    assert bot.user is not None
+    await fake_discord.post_message(f"<@{bot.user.id}> mle vs ds?", mentions_bot=True)
+    [reply] = await fake_discord.wait_messages(fake_discord.channel_id, count=1)
+    assert reply["embeds"][0]["title"] == "How is an ML engineer different from a data scientist?"
+    [sent] = [
+        r for r in fake_discord.requests if r.path.endswith(f"/channels/{fake_discord.channel_id}/messages")
+    ]
+    assert sent.json["allowed_mentions"]["parse"] == []
+    await fake_discord.post_message(f"<@{bot.user.id}> mle vs ds?", mentions_bot=True, is_bot_author=True)
+    await fake_discord.post_message("pytorch uses", channel_id=fake_discord.help_channel_id)
+    [passive] = await fake_discord.wait_messages(fake_discord.help_channel_id, count=1)
+    assert passive["embeds"][0]["title"] == "What is PyTorch used for?"
+    assert (
+        len(await fake_discord.wait_messages(fake_discord.channel_id, count=1)) == 1
+    )  # the bot's post: ignored
+
+
+async def test_help_channel_posts_below_the_stricter_threshold_get_no_reply(
+    fake_discord: Any, start_bot: StartBot
+) -> None:
+    bot = await start_bot(passive_min_score=0.99)
+    await fake_discord.post_message("torch for deep learning please", channel_id=fake_discord.help_channel_id)
+    await fake_discord.wait_until(lambda: bot.store.unanswered() != [], what="the post to be handled")
+    assert bot.store.unanswered() == ["torch for deep learning please"]
+    assert [
+        r
+        for r in fake_discord.requests
+        if r.path.endswith(f"/channels/{fake_discord.help_channel_id}/messages")
+    ] == []
+
+
+async def test_cooldown_refuses_privately(fake_discord: Any, start_bot: StartBot) -> None:
+    await start_bot(cooldown_uses=1, cooldown_seconds=60.0)
+    await (await fake_discord.slash("ask", {"question": "sklearn uses"})).response()
+    data = (await (await fake_discord.slash("ask", {"question": "pytorch uses"})).response())["data"]
+    assert data["flags"] & EPHEMERAL and data["content"].startswith("Easy there")
+
+
+async def test_an_error_gets_a_private_apology_and_a_logged_traceback(
+    fake_discord: Any,
+    start_bot: StartBot,
+    fail_on_error_logs: ErrorLogCollector,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bot = await start_bot()
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("the index fell over")
+
+    monkeypatch.setattr(bot.answerer, "answer", broken)
+    data = (await (await fake_discord.slash("ask", {"question": "sklearn uses"})).response())["data"]
+    assert data["flags"] & EPHEMERAL and data["content"].startswith("Sorry, something went wrong")
+    [record] = fail_on_error_logs.records
+    assert record.exc_info and "the index fell over" in str(record.exc_info[1])
+    fail_on_error_logs.records.clear()  # expected: the test has checked it
+
+
+async def test_a_dropped_connection_resumes_and_loses_no_interaction(
+    fake_discord: Any, start_bot: StartBot
+) -> None:
+    await start_bot()
+    await fake_discord.drop_connection(close_code=4000)
+    interaction = await fake_discord.slash("ask", {"question": "sklearn uses"})
+    assert (await interaction.response(timeout=3.0))["data"]["embeds"][0][
+        "title"
+    ] == "What is scikit-learn used for?"
+
+
+async def test_a_rate_limit_is_honoured(fake_discord: Any, start_bot: StartBot) -> None:
+    await start_bot()
+    fake_discord.fail_next("POST", r"/interactions/\d+/[^/]+/callback", 429, retry_after=0.2)
+    interaction = await fake_discord.slash("ask", {"question": "sklearn uses"})
+    assert (await interaction.response())["data"]["embeds"][0]["title"] == "What is scikit-learn used for?"
+    callbacks = [r for r in fake_discord.requests if r.path.endswith("/callback")]
+    assert len(callbacks) == 2
