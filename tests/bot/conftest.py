@@ -36,7 +36,7 @@ async def start_bot(fake_discord: Any, answerer: Answerer, tmp_path: Path) -> As
     original = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
     running: list[tuple[CareerBot, asyncio.Task[None], Store]] = []
 
-    async def start(**overrides: Any) -> CareerBot:
+    async def start(engine: Answerer | None = None, **overrides: Any) -> CareerBot:
         settings = DiscordConfig(
             api_base=fake_discord.api_base,
             gateway_url=fake_discord.gateway_url,
@@ -45,7 +45,7 @@ async def start_bot(fake_discord: Any, answerer: Answerer, tmp_path: Path) -> As
         )
         point_at(settings)
         store = Store(tmp_path / "careerbot.sqlite3")
-        bot = create_bot(answerer, store, settings, guild_ready_timeout=0)
+        bot = create_bot(engine or answerer, store, settings, guild_ready_timeout=0)
         bot.before_identify_hook = _no_wait  # type: ignore[method-assign]
         task = asyncio.create_task(bot.start(fake_discord.token))
         running.append((bot, task, store))
@@ -60,7 +60,3 @@ async def start_bot(fake_discord: Any, answerer: Answerer, tmp_path: Path) -> As
         await task
         store.close()
     discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = original
-
-
-async def stop(bot: CareerBot) -> None:
-    await bot.close()

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from careerbot.config import Config
+from careerbot.engine import open_engine
 from tests.bot.conftest import StartBot
+from tests.conftest import write_entry
 from tests.fake_discord.plugin import ErrorLogCollector
+from tests.fakes import FakeEncoder
 
 # fail_on_error_logs first, so that it outlives the bot's teardown and sees its logs too.
 pytestmark = [pytest.mark.usefixtures("fail_on_error_logs"), pytest.mark.asyncio]
@@ -238,3 +244,76 @@ async def test_a_rate_limit_is_honoured(fake_discord: Any, start_bot: StartBot) 
     assert (await interaction.response())["data"]["embeds"][0]["title"] == "What is scikit-learn used for?"
     callbacks = [r for r in fake_discord.requests if r.path.endswith("/callback")]
     assert len(callbacks) == 2
+
+
+async def test_a_slow_answer_is_deferred_then_followed_up(
+    fake_discord: Any, start_bot: StartBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = await start_bot()
+    quick = bot.answerer.answer
+
+    def slow(*args: Any) -> Any:
+        time.sleep(2.3)  # in the worker thread, as a busy model would be
+        return quick(*args)
+
+    monkeypatch.setattr(bot.answerer, "answer", slow)
+    interaction = await fake_discord.slash("ask", {"question": "sklearn uses"})
+    assert (await interaction.response(timeout=3.0))["type"] == 5
+    [followup] = await interaction.followups(count=1, timeout=5.0)
+    assert followup["embeds"][0]["title"] == "What is scikit-learn used for?"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("   ", "Please type a question"),
+        ("🤖🔥💯", None),
+        ("pytorch uses " + "x" * 3980, None),
+        ("**__~~pytorch uses~~__** ||spoiler|| `code` > quote <@!1> <#2> @here", None),
+    ],
+)
+async def test_odd_questions_get_a_sensible_reply(
+    fake_discord: Any, start_bot: StartBot, question: str, expected: str | None
+) -> None:
+    await start_bot()
+    data = (await (await fake_discord.slash("ask", {"question": question})).response())["data"]
+    if expected:
+        assert data["flags"] & EPHEMERAL and expected in data["content"]
+    else:
+        assert data["embeds"] and data["allowed_mentions"] == {"parse": []}
+        assert len(data["embeds"][0]["author"]["name"]) <= 256
+
+
+async def test_topics_page_with_buttons(fake_discord: Any, start_bot: StartBot, config: Config) -> None:
+    tools = ["airflow", "kubeflow", "mlflow", "ray", "dask", "spark", "pandas", "numpy", "onnx", "triton"]
+    for tool in [*tools, "feast", "optuna"]:
+        write_entry(
+            config.knowledge.dir,
+            f"stack/{tool}",
+            f"Where does {tool} fit?",
+            [f"{tool}?", f"is {tool} worth learning", f"who uses {tool}"],
+            "A tool.",
+        )
+    engine, _ = open_engine(config, encoder=FakeEncoder())
+    await start_bot(engine)
+    interaction = await fake_discord.slash("topics", {"topic": "stack"})
+    first = (await interaction.response())["data"]
+    assert first["embeds"][0]["title"] == "stack: 14 answers"
+    assert first["embeds"][0]["footer"]["text"].startswith("page 1 of 2")
+    [next_id] = [i for i in custom_ids(first) if i.startswith("cb:page:stack:1:")]
+    edited = await (await fake_discord.click(interaction.message, next_id)).response()
+    assert edited["type"] == 7
+    assert edited["data"]["embeds"][0]["footer"]["text"].startswith("page 2 of 2")
+
+
+async def test_a_button_whose_question_is_gone_says_so(
+    fake_discord: Any, start_bot: StartBot, tmp_path: Path
+) -> None:
+    await start_bot()
+    interaction = await fake_discord.slash("ask", {"question": "sklearn uses"})
+    await interaction.response()
+    with sqlite3.connect(tmp_path / "careerbot.sqlite3") as db:  # as if purged after its retention period
+        db.execute("DELETE FROM asked")
+    [helpful] = [i for i in custom_ids(interaction.message) if i.startswith("cb:fb:1:")]
+    reply = await (await fake_discord.click(interaction.message, helpful)).response()
+    assert reply["data"]["flags"] & EPHEMERAL and "can't find that answer" in reply["data"]["content"]
