@@ -15,9 +15,11 @@ $(BIN)/careerbot: pyproject.toml
 
 setup: $(BIN)/careerbot
 
+# With DISCORD_TOKEN set, the Discord bot; without, the same engine answers in the terminal.
 run: setup
 	$(BIN)/careerbot index
-	$(BIN)/careerbot run
+	@if [ -n "$$DISCORD_TOKEN" ]; then $(BIN)/careerbot run; \
+	else echo "careerbot: no DISCORD_TOKEN, so answering here in the terminal"; $(BIN)/careerbot chat; fi
 
 test: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -114,17 +114,25 @@ def test_eval_gates(settings: Path, knowledge_dir: Path, capsys: pytest.CaptureF
     assert "gate failed: in-scope declined 1.000 > 0.0" in capsys.readouterr().err
 
 
-def test_run_without_token_chats_in_the_terminal(
+def test_run_without_token_is_one_clear_line_and_a_failure(
+    settings: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    assert run(settings, "run") == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "careerbot: DISCORD_TOKEN is not set; export the bot's token (or use `careerbot chat`)"
+    ]
+
+
+def test_chat_answers_each_line(
     settings: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import io
 
-    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
-    monkeypatch.setattr(sys, "stdin", io.StringIO("sklearn uses\n"))
-    assert run(settings, "run") == 0
-    captured = capsys.readouterr()
-    assert "DISCORD_TOKEN is not set" in captured.err
-    assert "What is scikit-learn used for?" in captured.out
+    monkeypatch.setattr(sys, "stdin", io.StringIO("sklearn uses\n   \n"))
+    assert run(settings, "chat") == 0
+    assert "What is scikit-learn used for?" in capsys.readouterr().out
 
 
 def test_config_fixture_is_usable(config: Config) -> None:

@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--explain", action="store_true", help="show the top candidates and what matched")
     chat.set_defaults(handler=_chat)
 
-    run = commands.add_parser("run", help="start the bot; with no DISCORD_TOKEN, chat in the terminal")
+    run = commands.add_parser("run", help="start the Discord bot (token from DISCORD_TOKEN)")
     run.set_defaults(handler=_run)
 
     sync = commands.add_parser("sync", help="register the slash commands with Discord (needs DISCORD_TOKEN)")
@@ -157,10 +157,10 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     token = os.environ.get("DISCORD_TOKEN", "").strip()
     if not token:
         print(
-            "careerbot: DISCORD_TOKEN is not set, so answering here in the terminal instead.", file=sys.stderr
+            "careerbot: DISCORD_TOKEN is not set; export the bot's token (or use `careerbot chat`)",
+            file=sys.stderr,
         )
-        args.explain = False
-        return _chat(args, config)
+        return EXIT_USAGE
     from careerbot.bot.runner import StartError, run_bot
 
     answerer = _open(config)

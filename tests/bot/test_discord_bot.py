@@ -150,6 +150,8 @@ async def test_faq_with_an_unknown_id_says_so_privately(fake_discord: Any, start
 
 async def test_topic_lookups_list_entries(fake_discord: Any, start_bot: StartBot) -> None:
     await start_bot()
+    data = (await (await fake_discord.slash("duties")).response())["data"]
+    assert "What does a typical day look like?" in data["embeds"][0]["description"]
     data = (await (await fake_discord.slash("skills")).response())["data"]
     assert data["embeds"][0]["title"] == "skills: 1 answers"
     assert "How much math does an ML engineer need?" in data["embeds"][0]["description"]
