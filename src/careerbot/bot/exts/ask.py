@@ -48,7 +48,6 @@ class AskCog(commands.Cog):
         self.answered_messages: OrderedDict[int, None] = OrderedDict()  # at most one reply per message
         self.cooldown = MemberCooldown(bot.settings.cooldown_uses, bot.settings.cooldown_seconds)
         self.context_menu = app_commands.ContextMenu(name="Ask careerbot", callback=self.ask_about_message)
-        self.context_menu.error(self.bot.on_app_command_error)
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.context_menu)
