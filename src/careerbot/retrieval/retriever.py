@@ -113,4 +113,5 @@ def _keywords_of(knowledge: KnowledgeBase, item_id: str) -> str:
     item = knowledge.get(item_id)
     if isinstance(item, Entry):
         return " ".join((item.question, *item.paraphrases, *item.tags, item.answer))
-    return f"{item.title} {item.text}" if item is not None else ""
+    # The article title and author too: members ask about "that Julieta Cura article" by name.
+    return f"{item.source.title} {item.title} {item.text}" if item is not None else ""
