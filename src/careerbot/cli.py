@@ -18,6 +18,7 @@ from careerbot.knowledge.eval_file import load_eval
 
 if TYPE_CHECKING:
     from careerbot.answering import Answerer
+    from careerbot.live import LiveEngine
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -101,6 +102,19 @@ def _open(config: Config, show_progress: bool = False, rebuild: bool = False) ->
     return answerer
 
 
+def _open_live(config: Config) -> LiveEngine:
+    """The engine the bot runs on, which /kb reload can swap without a restart."""
+    from careerbot.engine import open_engine
+    from careerbot.live import LiveEngine
+    from careerbot.retrieval.encoder import SentenceTransformerEncoder
+
+    encoder = SentenceTransformerEncoder(config.model)
+    answerer, report = open_engine(config, encoder=encoder)
+    if not report.loaded:
+        print(f"careerbot: {report.describe()}", file=sys.stderr)
+    return LiveEngine(config, encoder, answerer)
+
+
 def _ask(args: argparse.Namespace, config: Config) -> int:
     from careerbot.answering import QuestionError
     from careerbot.terminal import render_answer
@@ -163,9 +177,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         return EXIT_USAGE
     from careerbot.bot.runner import StartError, run_bot
 
-    answerer = _open(config)
     try:
-        run_bot(config, answerer, token)
+        run_bot(config, _open_live(config), token)
     except StartError as exc:
         print(f"careerbot: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -180,7 +193,7 @@ def _sync(args: argparse.Namespace, config: Config) -> int:
     from careerbot.bot.runner import StartError, sync_commands
 
     try:
-        count = sync_commands(config, _open(config), token, args.guild)
+        count = sync_commands(config, _open_live(config), token, args.guild)
     except StartError as exc:
         print(f"careerbot: {exc}", file=sys.stderr)
         return EXIT_FAILED

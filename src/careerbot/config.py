@@ -48,6 +48,7 @@ class DiscordConfig:
     api_base: str = "https://discord.com/api/v10"
     gateway_url: str = "wss://gateway.discord.gg"
     help_channels: tuple[int, ...] = ()  # channel or forum ids whose new posts get passive answers
+    moderator_roles: tuple[int, ...] = ()  # role ids that may edit the knowledge (besides Manage Server)
     passive_min_score: float = 0.6  # stricter than /ask: nobody asked the bot directly
     cooldown_uses: int = 5  # per member: this many questions ...
     cooldown_seconds: float = 60.0  # ... within this many seconds

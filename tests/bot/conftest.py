@@ -15,6 +15,7 @@ from careerbot.answering import Answerer
 from careerbot.bot.client import CareerBot, create_bot, point_at
 from careerbot.config import Config, DiscordConfig
 from careerbot.engine import open_engine
+from careerbot.live import LiveEngine
 from careerbot.store import Store
 from tests.fakes import FakeEncoder
 
@@ -27,16 +28,21 @@ def answerer(config: Config) -> Answerer:
     return engine
 
 
+@pytest.fixture
+def live(config: Config, answerer: Answerer) -> LiveEngine:
+    return LiveEngine(config, FakeEncoder(), answerer)
+
+
 async def _no_wait(shard_id: int | None, *, initial: bool = False) -> None:
     """discord.py sleeps 5 s before every IDENTIFY but the first; the fake has no rate limit."""
 
 
 @pytest_asyncio.fixture
-async def start_bot(fake_discord: Any, answerer: Answerer, tmp_path: Path) -> AsyncIterator[StartBot]:
+async def start_bot(fake_discord: Any, live: LiveEngine, tmp_path: Path) -> AsyncIterator[StartBot]:
     original = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
     running: list[tuple[CareerBot, asyncio.Task[None], Store]] = []
 
-    async def start(engine: Answerer | None = None, **overrides: Any) -> CareerBot:
+    async def start(engine: LiveEngine | None = None, **overrides: Any) -> CareerBot:
         settings = DiscordConfig(
             api_base=fake_discord.api_base,
             gateway_url=fake_discord.gateway_url,
@@ -45,7 +51,7 @@ async def start_bot(fake_discord: Any, answerer: Answerer, tmp_path: Path) -> As
         )
         point_at(settings)
         store = Store(tmp_path / "careerbot.sqlite3")
-        bot = create_bot(engine or answerer, store, settings, guild_ready_timeout=0)
+        bot = create_bot(engine or live, store, settings, guild_ready_timeout=0)
         bot.before_identify_hook = _no_wait  # type: ignore[method-assign]
         task = asyncio.create_task(bot.start(fake_discord.token))
         running.append((bot, task, store))

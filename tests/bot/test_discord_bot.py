@@ -12,6 +12,7 @@ import pytest
 
 from careerbot.config import Config
 from careerbot.engine import open_engine
+from careerbot.live import LiveEngine
 from tests.bot.conftest import StartBot
 from tests.conftest import write_entry
 from tests.fake_discord.plugin import ErrorLogCollector
@@ -220,7 +221,7 @@ async def test_an_error_gets_a_private_apology_and_a_logged_traceback(
     def broken(*args: Any) -> Any:
         raise RuntimeError("the index fell over")
 
-    monkeypatch.setattr(bot.answerer, "answer", broken)
+    monkeypatch.setattr(bot.answerer, "answer", broken)  # the live engine's answerer, as the bot reads it
     data = (await (await fake_discord.slash("ask", {"question": "sklearn uses"})).response())["data"]
     assert data["flags"] & EPHEMERAL and data["content"].startswith("Sorry, something went wrong")
     [record] = fail_on_error_logs.records
@@ -297,7 +298,7 @@ async def test_topics_page_with_buttons(fake_discord: Any, start_bot: StartBot, 
             "A tool.",
         )
     engine, _ = open_engine(config, encoder=FakeEncoder())
-    await start_bot(engine)
+    await start_bot(LiveEngine(config, FakeEncoder(), engine))
     interaction = await fake_discord.slash("topics", {"topic": "stack"})
     first = (await interaction.response())["data"]
     assert first["embeds"][0]["title"] == "stack: 14 answers"

@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from careerbot.answering import Answer, Answerer
 from careerbot.config import DiscordConfig
+from careerbot.live import LiveEngine
 from careerbot.store import Store
 
 log = logging.getLogger(__name__)
@@ -26,17 +27,17 @@ def point_at(settings: DiscordConfig) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
 
 
-def create_bot(answerer: Answerer, store: Store, settings: DiscordConfig, **options: Any) -> CareerBot:
+def create_bot(engine: LiveEngine, store: Store, settings: DiscordConfig, **options: Any) -> CareerBot:
     """A plain bot, or with `sharded = true` in bot.toml discord.py's AutoShardedBot, which runs several
     gateway connections in one process (shard_count 0 asks Discord for its recommended count)."""
     if settings.sharded:
         options["shard_count"] = settings.shard_count or None
-        return ShardedCareerBot(answerer, store, settings, **options)
-    return CareerBot(answerer, store, settings, **options)
+        return ShardedCareerBot(engine, store, settings, **options)
+    return CareerBot(engine, store, settings, **options)
 
 
 class CareerBot(commands.Bot):
-    def __init__(self, answerer: Answerer, store: Store, settings: DiscordConfig, **options: Any) -> None:
+    def __init__(self, engine: LiveEngine, store: Store, settings: DiscordConfig, **options: Any) -> None:
         intents = discord.Intents.default()
         intents.message_content = True  # passive answers read the text of posts in help channels
         super().__init__(
@@ -47,18 +48,25 @@ class CareerBot(commands.Bot):
             chunk_guilds_at_startup=False,
             **options,
         )
-        self.answerer = answerer
+        self.engine = engine
         self.store = store
         self.settings = settings
         self.tree.error(self.on_app_command_error)
 
+    @property
+    def answerer(self) -> Answerer:
+        """The live engine's answerer: read it per use, since a reload swaps it."""
+        return self.engine.answerer
+
     async def setup_hook(self) -> None:
         from careerbot.bot.exts.ask import AskCog
         from careerbot.bot.exts.lookup import LookupCog, PageButton
+        from careerbot.bot.exts.moderation import ModerationCog
         from careerbot.bot.views import DYNAMIC_ITEMS
 
         await self.add_cog(AskCog(self))
         await self.add_cog(LookupCog(self))
+        await self.add_cog(ModerationCog(self))
         self.add_dynamic_items(*DYNAMIC_ITEMS, PageButton)
 
     async def ask(

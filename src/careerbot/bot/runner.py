@@ -7,9 +7,9 @@ import logging
 
 import discord
 
-from careerbot.answering import Answerer
 from careerbot.bot.client import create_bot, point_at
 from careerbot.config import Config
+from careerbot.live import LiveEngine
 from careerbot.store import Store
 
 log = logging.getLogger("careerbot")
@@ -19,16 +19,16 @@ class StartError(Exception):
     """The bot cannot start; the message says why in one line, without the token."""
 
 
-def run_bot(config: Config, answerer: Answerer, token: str) -> None:
+def run_bot(config: Config, engine: LiveEngine, token: str) -> None:
     discord.utils.setup_logging(level=logging.INFO)
-    asyncio.run(_run(config, answerer, token))
+    asyncio.run(_run(config, engine, token))
 
 
-async def _run(config: Config, answerer: Answerer, token: str) -> None:
+async def _run(config: Config, engine: LiveEngine, token: str) -> None:
     point_at(config.discord)
     store = Store(config.storage.database)
     try:
-        async with create_bot(answerer, store, config.discord) as bot:
+        async with create_bot(engine, store, config.discord) as bot:
             await bot.start(token)
     except discord.LoginFailure:
         raise StartError(
@@ -42,17 +42,17 @@ async def _run(config: Config, answerer: Answerer, token: str) -> None:
         store.close()
 
 
-def sync_commands(config: Config, answerer: Answerer, token: str, guild_id: int | None) -> int:
-    return asyncio.run(_sync(config, answerer, token, guild_id))
+def sync_commands(config: Config, engine: LiveEngine, token: str, guild_id: int | None) -> int:
+    return asyncio.run(_sync(config, engine, token, guild_id))
 
 
-async def _sync(config: Config, answerer: Answerer, token: str, guild_id: int | None) -> int:
+async def _sync(config: Config, engine: LiveEngine, token: str, guild_id: int | None) -> int:
     """Registers the slash commands with Discord: globally (can take up to an hour to show) or, for
     trying things out, in one server at once. Done on request, not at every start."""
     point_at(config.discord)
     store = Store(config.storage.database)
     try:
-        async with create_bot(answerer, store, config.discord) as bot:
+        async with create_bot(engine, store, config.discord) as bot:
             try:
                 await bot.login(token)
             except discord.LoginFailure:

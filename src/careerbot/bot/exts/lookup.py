@@ -27,7 +27,15 @@ assert set(Topic.__args__) == set(TOPICS)  # type: ignore[attr-defined]
 class LookupCog(commands.Cog):
     def __init__(self, bot: CareerBot) -> None:
         self.bot = bot
-        self.titles = TitleIndex(bot.answerer.knowledge)
+        self._titles = (bot.answerer.knowledge, TitleIndex(bot.answerer.knowledge))
+
+    @property
+    def titles(self) -> TitleIndex:
+        """Rebuilt when a reload brings new knowledge."""
+        knowledge = self.bot.answerer.knowledge
+        if self._titles[0] is not knowledge:
+            self._titles = (knowledge, TitleIndex(knowledge))
+        return self._titles[1]
 
     async def entry_choices(self, typed: str, topic: str | None = None) -> list[app_commands.Choice[str]]:
         return [

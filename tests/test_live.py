@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from careerbot.config import Config
+from careerbot.engine import open_engine
+from careerbot.live import LiveEngine
+from tests.conftest import write_entry
+from tests.fakes import FakeEncoder
+
+
+def live_engine(config: Config) -> LiveEngine:
+    encoder = FakeEncoder()
+    answerer, _ = open_engine(config, encoder=encoder)
+    return LiveEngine(config, encoder, answerer)
+
+
+def test_reload_swaps_in_an_edit_embedding_only_what_changed(config: Config, knowledge_dir: Path) -> None:
+    live = live_engine(config)
+    before = live.answerer
+    write_entry(
+        knowledge_dir, "stack/jupyter", "What is Jupyter for?", ["notebooks?", "jupyter lab", "ipynb"], "x"
+    )
+    report = live.reload()
+    assert report.swapped and report.entries == 7 and report.embedded == 5 and report.problems == []
+    assert live.answerer is not before and live.answerer.answer("jupyter lab").id == "jupyter"
+
+
+def test_a_bad_file_keeps_the_live_engine(config: Config, knowledge_dir: Path) -> None:
+    live = live_engine(config)
+    before = live.answerer
+    (knowledge_dir / "faq" / "stack" / "pytorch.yaml").write_text("id: [")
+    report = live.reload()
+    assert not report.swapped and report.entries == 6
+    assert [p.path.name for p in report.problems] == ["pytorch.yaml"]
+    assert live.answerer is before and live.answerer.answer("pytorch uses").id == "pytorch"
+
+
+def test_questions_streamed_during_reloads_never_fail(config: Config, knowledge_dir: Path) -> None:
+    live = live_engine(config)
+    failures: list[BaseException] = []
+    answered: list[str | None] = []
+    stop = threading.Event()
+
+    def ask_until_stopped() -> None:
+        while not stop.is_set():
+            try:
+                answered.append(live.answerer.answer("sklearn uses").id)
+            except BaseException as exc:  # any failure at all is what this test is looking for
+                failures.append(exc)
+
+    askers = [threading.Thread(target=ask_until_stopped) for _ in range(2)]
+    for thread in askers:
+        thread.start()
+    for round_number in range(3):
+        write_entry(
+            knowledge_dir,
+            f"stack/tool-{'abcde'[round_number]}",
+            f"Is {'vwxyz'[round_number]}flow useful?",
+            [f"{round_number} a", f"{round_number} b c", f"{round_number} d e f"],
+            "x",
+        )
+        assert live.reload().swapped
+    stop.set()
+    for thread in askers:
+        thread.join()
+    assert failures == []
+    assert answered and set(answered) == {"scikit-learn"}
+    assert len(live.answerer.knowledge.entries) == 9
