@@ -23,6 +23,18 @@ CREATE TABLE IF NOT EXISTS asked (
     channel_kind TEXT NOT NULL  -- slash | context-menu | mention | help-channel
 );
 CREATE INDEX IF NOT EXISTS asked_unanswered ON asked (abstained, asked_at);
+CREATE TABLE IF NOT EXISTS revisions (
+    id INTEGER PRIMARY KEY,
+    changed_at REAL NOT NULL,
+    entry_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    moderator_id INTEGER NOT NULL,  -- who changed it: moderators' actions are audited, members' questions not
+    moderator_name TEXT NOT NULL,
+    action TEXT NOT NULL,           -- add | edit | remove | revert
+    before TEXT,                    -- NULL: the entry did not exist
+    after TEXT                      -- NULL: the entry was removed
+);
+CREATE INDEX IF NOT EXISTS revisions_entry ON revisions (entry_id, id);
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY,
     given_at REAL NOT NULL,
@@ -40,6 +52,19 @@ class Asked:
     answer_id: str | None
     score: float
     abstained: bool
+
+
+@dataclass(frozen=True)
+class Revision:
+    id: int
+    changed_at: float
+    entry_id: str
+    path: str
+    moderator_id: int
+    moderator_name: str
+    action: str
+    before: str | None
+    after: str | None
 
 
 class Store:
@@ -96,3 +121,40 @@ class Store:
                 "SELECT question FROM asked WHERE abstained = 1 ORDER BY id DESC LIMIT ?", (limit,)
             ).fetchall()
         return [row[0] for row in rows]
+
+    def record_revision(
+        self,
+        entry_id: str,
+        path: str,
+        moderator_id: int,
+        moderator_name: str,
+        action: str,
+        before: str | None,
+        after: str | None,
+    ) -> int:
+        with self._lock:
+            cursor = self._connection.execute(
+                "INSERT INTO revisions (changed_at, entry_id, path, moderator_id, moderator_name, action, before, after)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (time.time(), entry_id, path, moderator_id, moderator_name, action, before, after),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def history(self, entry_id: str, limit: int = 20) -> list[Revision]:
+        """Newest first."""
+        with self._lock:
+            rows = self._connection.execute(
+                f"SELECT {REVISION_COLUMNS} FROM revisions WHERE entry_id = ? ORDER BY id DESC LIMIT ?",
+                (entry_id, limit),
+            ).fetchall()
+        return [Revision(*row) for row in rows]
+
+    def revision(self, revision_id: int) -> Revision | None:
+        with self._lock:
+            row = self._connection.execute(
+                f"SELECT {REVISION_COLUMNS} FROM revisions WHERE id = ?", (revision_id,)
+            ).fetchone()
+        return Revision(*row) if row else None
+
+
+REVISION_COLUMNS = "id, changed_at, entry_id, path, moderator_id, moderator_name, action, before, after"

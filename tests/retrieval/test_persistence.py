@@ -77,14 +77,14 @@ def test_a_save_cut_off_before_the_manifest_leaves_the_old_index(
 ) -> None:
     documents = documents_for(load_knowledge(knowledge_dir))
     first, _ = load_or_build(tmp_path / "index", documents, FakeEncoder())
-    real_replace = persistence._replace
+    real_replace = persistence.replace_atomically
 
     def die_at_the_manifest(target: Path, write: Any) -> None:
         if target.name == MANIFEST:
             raise KeyboardInterrupt("killed")
         real_replace(target, write)
 
-    monkeypatch.setattr(persistence, "_replace", die_at_the_manifest)
+    monkeypatch.setattr(persistence, "replace_atomically", die_at_the_manifest)
     with pytest.raises(KeyboardInterrupt):
         load_or_build(tmp_path / "index", documents[:-1], FakeEncoder())
     monkeypatch.undo()

@@ -27,12 +27,16 @@ class _Report(Protocol):
     def __call__(self, key: str, message: str, item: int | None = None) -> None: ...
 
 
-def parse_entry_file(path: Path) -> tuple[Entry | None, list[Problem], LocatedYaml | None]:
-    """The entry, or the problems; and the parsed YAML, whose lines later checks cite."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(path, None, None, f"cannot read: {exc}")], None
+def parse_entry_file(
+    path: Path, text: str | None = None
+) -> tuple[Entry | None, list[Problem], LocatedYaml | None]:
+    """The entry, or the problems; and the parsed YAML, whose lines later checks cite. `text`, if given,
+    stands for the file's content (a change not yet written)."""
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return None, [Problem(path, None, None, f"cannot read: {exc}")], None
     try:
         located = parse_located(text)
     except YamlSyntaxError as exc:

@@ -7,6 +7,7 @@ problems do, each naming file, line and field, so bad content can never replace 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -28,7 +29,11 @@ def load_knowledge(root: Path) -> KnowledgeBase:
     return knowledge
 
 
-def validate_knowledge(root: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
+def validate_knowledge(
+    root: Path, overlay: Mapping[Path, str | None] | None = None
+) -> tuple[KnowledgeBase | None, list[Problem]]:
+    """`overlay` checks changes before they are written: a path's new text, or None for a removal."""
+    overlay = overlay or {}
     if not root.is_dir():
         return None, [Problem(root, None, None, "the knowledge folder does not exist")]
     problems: list[Problem] = []
@@ -36,13 +41,13 @@ def validate_knowledge(root: Path) -> tuple[KnowledgeBase | None, list[Problem]]
     lines: dict[str, LocatedYaml] = {}
     passages: list[Passage] = []
     faq_root = root / "faq"
-    for path in sorted(faq_root.rglob("*")) if faq_root.is_dir() else []:
-        if path.is_dir():
-            continue
+    on_disk = set(faq_root.rglob("*")) if faq_root.is_dir() else set()
+    paths = {p for p in on_disk if not p.is_dir()} | {p for p, text in overlay.items() if text is not None}
+    for path in sorted(paths - {p for p, text in overlay.items() if text is None}):
         if path.suffix == ".yml" or (path.suffix == ".yaml" and path.parent == faq_root):
             problems.append(Problem(path, None, None, "entries live in faq/<topic>/<id>.yaml"))
         elif path.suffix == ".yaml":
-            entry, found, located = parse_entry_file(path)
+            entry, found, located = parse_entry_file(path, overlay.get(path))
             problems += found
             if entry and located:
                 entries.append(entry)

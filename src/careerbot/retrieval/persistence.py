@@ -8,9 +8,7 @@ directory whose manifest still names the previous, whole data folder.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from careerbot.files import replace_atomically
 from careerbot.retrieval.documents import Document, content_hash
 from careerbot.retrieval.encoder import Encoder, Vectors
 
@@ -112,8 +111,8 @@ def _write(
     """Data goes to a folder named by its content; replacing the manifest is the one commit point."""
     data = directory / f"data-{digest[:16]}"
     data.mkdir(parents=True, exist_ok=True)
-    _replace(data / VECTORS, lambda f: np.save(f, vectors, allow_pickle=False))
-    _replace(data / KEYS, lambda f: f.write(json.dumps([d.key for d in documents]).encode()))
+    replace_atomically(data / VECTORS, lambda f: np.save(f, vectors, allow_pickle=False))
+    replace_atomically(data / KEYS, lambda f: f.write(json.dumps([d.key for d in documents]).encode()))
     manifest = {
         "format": FORMAT_VERSION,
         "model": encoder.model_id,
@@ -123,21 +122,7 @@ def _write(
         "data": data.name,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    _replace(directory / MANIFEST, lambda f: f.write(json.dumps(manifest, indent=2).encode()))
+    replace_atomically(directory / MANIFEST, lambda f: f.write(json.dumps(manifest, indent=2).encode()))
     for stale in directory.glob("data-*"):
         if stale != data:
             shutil.rmtree(stale, ignore_errors=True)
-
-
-def _replace(target: Path, write: Any) -> None:
-    """Write beside the target and rename over it: readers see the old file or the new, never half."""
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

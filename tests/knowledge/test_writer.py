@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from careerbot.knowledge import load_knowledge
+from careerbot.knowledge.writer import ChangeConflict, ChangeRejected, KnowledgeWriter, entry_text
+
+NEW = {
+    "id": "jupyter",
+    "question": "What is Jupyter for?",
+    "paraphrases": ["notebooks?", "jupyter lab", "ipynb files"],
+    "answer": "Interactive notebooks.",
+    "topic": "stack",
+    "tags": ["jupyter"],
+    "sources": [{"title": "Jupyter", "url": "https://jupyter.org/"}],
+    "reviewed_on": "2026-11-23",
+}
+
+
+def test_a_new_entry_is_validated_written_and_loads(knowledge_dir: Path) -> None:
+    change = KnowledgeWriter(knowledge_dir).save(NEW, expected=None)
+    assert change.before is None and change.path == knowledge_dir / "faq" / "stack" / "jupyter.yaml"
+    assert yaml.safe_load(change.path.read_text())["question"] == "What is Jupyter for?"
+    assert load_knowledge(knowledge_dir).get("jupyter") is not None
+    assert change.path.read_text().startswith("id: jupyter\n")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"topic": "cooking"}, "unknown topic 'cooking'"),
+        ({"paraphrases": ["one"]}, "at least 3 needed"),
+        ({"question": "What is PyTorch used for?"}, "the same as or nearly the same as question of"),
+        ({"id": "pytorch"}, "exists already"),
+    ],
+)
+def test_an_invalid_change_is_refused_and_nothing_is_written(
+    knowledge_dir: Path, changes: dict[str, Any], message: str
+) -> None:
+    before = {p: p.read_text() for p in knowledge_dir.rglob("*.yaml")}
+    with pytest.raises(ChangeRejected) as caught:
+        KnowledgeWriter(knowledge_dir).save({**NEW, **changes}, expected=None)
+    assert message in str(caught.value)
+    assert {p: p.read_text() for p in knowledge_dir.rglob("*.yaml")} == before
+
+
+def test_an_edit_over_a_version_it_did_not_see_is_refused_with_the_difference(knowledge_dir: Path) -> None:
+    writer = KnowledgeWriter(knowledge_dir)
+    path = knowledge_dir / "faq" / "stack" / "pytorch.yaml"
+    seen = path.read_text()
+    path.write_text(seen.replace("PyTorch builds and trains neural networks.", "Edited by hand."))
+    edited = {**yaml.safe_load(seen), "answer": "My edit."}
+    with pytest.raises(ChangeConflict) as caught:
+        writer.save(edited, expected=seen)
+    assert "-answer: PyTorch builds and trains neural networks." in caught.value.diff
+    assert "+answer: Edited by hand." in caught.value.diff
+    assert "Edited by hand." in path.read_text()
+
+
+def test_two_moderators_editing_at_once_cannot_both_win(knowledge_dir: Path) -> None:
+    writer = KnowledgeWriter(knowledge_dir)
+    path = knowledge_dir / "faq" / "stack" / "pytorch.yaml"
+    seen = path.read_text()
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def edit(answer: str) -> None:
+        start.wait()
+        try:
+            writer.save({**yaml.safe_load(seen), "answer": answer}, expected=seen)
+            outcomes.append(answer)
+        except ChangeConflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=edit, args=(answer,)) for answer in ("Mine.", "Theirs.")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("conflict") == 1 and len(outcomes) == 2
+    [winner] = [o for o in outcomes if o != "conflict"]
+    assert yaml.safe_load(path.read_text())["answer"] == winner
+
+
+def test_changing_the_topic_moves_the_file(knowledge_dir: Path) -> None:
+    writer = KnowledgeWriter(knowledge_dir)
+    old = knowledge_dir / "faq" / "stack" / "pytorch.yaml"
+    seen = old.read_text()
+    change = writer.save({**yaml.safe_load(seen), "topic": "skills"}, expected=seen, old_path=old)
+    assert not old.exists() and change.path == knowledge_dir / "faq" / "skills" / "pytorch.yaml"
+    assert load_knowledge(knowledge_dir).get("pytorch").topic == "skills"  # type: ignore[union-attr]
+
+
+def test_remove_and_restore(knowledge_dir: Path) -> None:
+    writer = KnowledgeWriter(knowledge_dir)
+    path = knowledge_dir / "faq" / "stack" / "pytorch.yaml"
+    seen = path.read_text()
+    removed = writer.remove("pytorch", expected=seen)
+    assert not path.exists() and removed.after is None
+    writer.restore("pytorch", path, seen, expected=None)
+    assert path.read_text() == seen
+    with pytest.raises(ChangeRejected, match="no entry with id 'nope'"):
+        writer.remove("nope", expected="")
+
+
+def test_entry_text_round_trips(knowledge_dir: Path) -> None:
+    entry = load_knowledge(knowledge_dir).entries[0]
+    again = yaml.safe_load(entry_text(entry))
+    assert again["id"] == entry.id and again["paraphrases"] == list(entry.paraphrases)
+
+
+WRITER_LOOP = """
+import sys
+from pathlib import Path
+from careerbot.files import write_text_atomically
+target, versions = Path(sys.argv[1]), [sys.argv[2] * 200_000, sys.argv[3] * 200_000]
+print("ready", flush=True)
+i = 0
+while True:
+    write_text_atomically(target, versions[i % 2])
+    i += 1
+"""
+
+
+def test_a_writer_killed_midway_leaves_the_old_file_or_the_new_never_a_torn_one(tmp_path: Path) -> None:
+    target = tmp_path / "entry.yaml"
+    versions = {"a" * 200_000, "b" * 200_000}
+    for attempt in range(5):
+        with subprocess.Popen(
+            [sys.executable, "-c", WRITER_LOOP, str(target), "a", "b"], stdout=subprocess.PIPE, text=True
+        ) as process:
+            assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+            time.sleep(0.05 + 0.03 * attempt)  # somewhere in the middle of some write
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+        assert target.read_text() in versions
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "entry.yaml"]
+    assert all(name.startswith(".entry.yaml.") and name.endswith(".tmp") for name in leftovers)
