@@ -27,6 +27,7 @@ class Moderator:
 @dataclass(frozen=True)
 class Outcome:
     change: Change
+    action: str  # add | edit | remove | revert
     revision_id: int
     reload: ReloadReport
 
@@ -86,7 +87,7 @@ class Curator:
         revision_id = self.store.record_revision(
             change.entry_id, relative, moderator.id, moderator.name, action, change.before, change.after
         )
-        return Outcome(change, revision_id, self.live.reload())
+        return Outcome(change, action, revision_id, self.live.reload())
 
 
 __all__ = ["ChangeConflict", "ChangeRejected", "Curator", "Moderator", "Outcome"]

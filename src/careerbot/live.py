@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from careerbot.answering import Answerer
 from careerbot.config import Config
@@ -33,6 +34,10 @@ class LiveEngine:
         self._encoder = encoder
         self._answerer = answerer
         self._reloading = threading.Lock()  # one reload at a time; answering never waits on it
+
+    @property
+    def knowledge_dir(self) -> Path:
+        return self._config.knowledge.dir
 
     @property
     def answerer(self) -> Answerer:

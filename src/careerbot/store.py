@@ -6,11 +6,13 @@ meant" keep working after a restart.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS asked (
@@ -35,6 +37,11 @@ CREATE TABLE IF NOT EXISTS revisions (
     after TEXT                      -- NULL: the entry was removed
 );
 CREATE INDEX IF NOT EXISTS revisions_entry ON revisions (entry_id, id);
+CREATE TABLE IF NOT EXISTS drafts (
+    id INTEGER PRIMARY KEY,
+    created_at REAL NOT NULL,
+    payload TEXT NOT NULL           -- JSON: a moderator's pending change, named by id in a button or modal
+);
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY,
     given_at REAL NOT NULL,
@@ -155,6 +162,19 @@ class Store:
                 f"SELECT {REVISION_COLUMNS} FROM revisions WHERE id = ?", (revision_id,)
             ).fetchone()
         return Revision(*row) if row else None
+
+    def save_draft(self, payload: dict[str, Any]) -> int:
+        with self._lock:
+            cursor = self._connection.execute(
+                "INSERT INTO drafts (created_at, payload) VALUES (?, ?)", (time.time(), json.dumps(payload))
+            )
+            return int(cursor.lastrowid or 0)
+
+    def draft(self, draft_id: int) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._connection.execute("SELECT payload FROM drafts WHERE id = ?", (draft_id,)).fetchone()
+        payload = json.loads(row[0]) if row else None
+        return payload if isinstance(payload, dict) else None
 
 
 REVISION_COLUMNS = "id, changed_at, entry_id, path, moderator_id, moderator_name, action, before, after"

@@ -105,3 +105,130 @@ async def test_questions_during_a_reload_are_all_answered(
     answers = [await interaction.response() for interaction in interactions]
     assert [a["data"]["embeds"][0]["title"] for a in answers] == ["What is scikit-learn used for?"] * 4
     assert (await reload)["content"].startswith("Reloaded: 7 entries")
+
+
+def shown_values(modal: dict[str, Any]) -> dict[str, str]:
+    """What a modal's inputs hold when it opens (their prefilled values), by custom_id."""
+    values: dict[str, str] = {}
+    for row in modal["components"]:
+        for component in row.get("components", [row.get("component", {})]):
+            if "custom_id" in component:
+                values[component["custom_id"]] = component.get("value") or ""
+    return values
+
+
+FORM = {
+    "question": "What is Jupyter for?",
+    "paraphrases": "notebooks?\njupyter lab\nipynb files",
+    "answer": "Interactive notebooks for exploring data.",
+    "tags": "jupyter, notebooks",
+    "sources": "Jupyter | https://jupyter.org/",
+}
+
+
+async def open_form(fake_discord: Any, subcommand: str, options: dict[str, Any]) -> dict[str, Any]:
+    response = await (
+        await fake_discord.slash("kb", options, subcommand=subcommand, user=moderator())
+    ).response()
+    assert response["type"] == 9, response
+    return response["data"]
+
+
+async def test_add_through_the_form_is_answerable_at_once_and_in_the_history(
+    fake_discord: Any, start_bot: StartBot, config: Config
+) -> None:
+    bot = await start_bot()
+    modal = await open_form(fake_discord, "add", {"topic": "stack"})
+    reply = await (await fake_discord.submit_modal(modal["custom_id"], FORM, user=moderator())).response()
+    assert reply["data"]["content"].startswith(
+        "Added `what-is-jupyter-for` as revision #1, live now (7 entries"
+    )
+    assert (config.knowledge.dir / "faq" / "stack" / "what-is-jupyter-for.yaml").exists()
+    assert (await ask(fake_discord, "jupyter lab ipynb"))["title"] == "What is Jupyter for?"
+    history = await (
+        await fake_discord.slash(
+            "kb", {"entry": "what-is-jupyter-for"}, subcommand="history", user=moderator()
+        )
+    ).response()
+    assert ": add (created)" in history["data"]["content"]
+    assert bot.store.history("what-is-jupyter-for")[0].moderator_name
+
+
+async def test_an_invalid_form_says_what_is_wrong_and_writes_nothing(
+    fake_discord: Any, start_bot: StartBot, config: Config
+) -> None:
+    await start_bot()
+    modal = await open_form(fake_discord, "add", {"topic": "stack"})
+    reply = await (
+        await fake_discord.submit_modal(
+            modal["custom_id"], {**FORM, "paraphrases": "only one"}, user=moderator()
+        )
+    ).response()
+    assert reply["data"]["content"].startswith("Not saved: the change would break the knowledge.")
+    assert "paraphrases: has 1 item(s); at least 3 needed" in reply["data"]["content"]
+    assert not (config.knowledge.dir / "faq" / "stack" / "what-is-jupyter-for.yaml").exists()
+
+
+async def test_a_question_near_an_entry_can_become_its_paraphrase(
+    fake_discord: Any, start_bot: StartBot
+) -> None:
+    bot = await start_bot()
+    modal = await open_form(fake_discord, "add", {"topic": "stack"})
+    near = {**FORM, "question": "What is PyTorch used for, mostly?", "paraphrases": "a b\nc d e\nf g h i"}
+    interaction = await fake_discord.submit_modal(modal["custom_id"], near, user=moderator())
+    offer = (await interaction.response())["data"]
+    assert "close to an existing entry: **What is PyTorch used for?**" in offer["content"]
+    button = next(
+        c["custom_id"]
+        for row in offer["components"]
+        for c in row["components"]
+        if c["custom_id"].endswith(":paraphrase")
+    )
+    done = await (await fake_discord.click(interaction.message, button, user=moderator())).response()
+    assert done["data"]["content"].startswith("Saved `pytorch`")
+    assert "What is PyTorch used for, mostly?" in bot.answerer.knowledge.get("pytorch").paraphrases  # type: ignore[union-attr]
+
+
+async def test_an_edit_over_a_newer_version_is_refused_with_the_difference(
+    fake_discord: Any, start_bot: StartBot, config: Config
+) -> None:
+    await start_bot()
+    modal = await open_form(fake_discord, "edit", {"entry": "pytorch"})
+    values = shown_values(modal)
+    assert values["question"] == "What is PyTorch used for?"
+    path = config.knowledge.dir / "faq" / "stack" / "pytorch.yaml"
+    path.write_text(
+        path.read_text().replace("PyTorch builds and trains neural networks.", "Changed by git pull.")
+    )
+    mine = {**values, "answer": "My edit."}
+    reply = await (await fake_discord.submit_modal(modal["custom_id"], mine, user=moderator())).response()
+    assert reply["data"]["content"].startswith("Not saved: the entry changed since you opened it.")
+    assert "+answer: Changed by git pull." in reply["data"]["content"]
+    assert "Changed by git pull." in path.read_text()
+
+
+async def test_edit_then_revert_then_remove(fake_discord: Any, start_bot: StartBot, config: Config) -> None:
+    bot = await start_bot()
+    modal = await open_form(fake_discord, "edit", {"entry": "pytorch"})
+    mine = {**shown_values(modal), "answer": "PyTorch, edited from Discord."}
+    reply = await (await fake_discord.submit_modal(modal["custom_id"], mine, user=moderator())).response()
+    assert reply["data"]["content"].startswith("Saved `pytorch` as revision #1")
+    assert (await ask(fake_discord, "pytorch uses"))["description"] == "PyTorch, edited from Discord."
+    revert = await fake_discord.slash("kb", {"revision": 1}, subcommand="revert", user=moderator())
+    assert (await revert.response())["type"] == 5
+    [followup] = await revert.followups()
+    assert followup["content"].startswith("Reverted `pytorch` as revision #2")
+    assert (await ask(fake_discord, "pytorch uses"))[
+        "description"
+    ] == "PyTorch builds and trains neural networks."
+    confirm = await fake_discord.slash("kb", {"entry": "pytorch"}, subcommand="remove", user=moderator())
+    question = (await confirm.response())["data"]
+    button = question["components"][0]["components"][0]["custom_id"]
+    assert button.endswith(":remove")
+    assert (await (await fake_discord.click(confirm.message, button, user=member(user(79, "x")))).response())[
+        "data"
+    ]["content"] == "Only moderators can change what careerbot knows."
+    done = await (await fake_discord.click(confirm.message, button, user=moderator())).response()
+    assert done["data"]["content"].startswith("Removed `pytorch` as revision #3")
+    assert bot.answerer.knowledge.get("pytorch") is None
+    assert not (config.knowledge.dir / "faq" / "stack" / "pytorch.yaml").exists()

@@ -13,6 +13,8 @@ from discord.ext import commands
 
 from careerbot.answering import Answer, Answerer
 from careerbot.config import DiscordConfig
+from careerbot.curation import Curator
+from careerbot.knowledge.writer import KnowledgeWriter
 from careerbot.live import LiveEngine
 from careerbot.store import Store
 
@@ -50,6 +52,7 @@ class CareerBot(commands.Bot):
         )
         self.engine = engine
         self.store = store
+        self.curator = Curator(KnowledgeWriter(engine.knowledge_dir), store, engine)
         self.settings = settings
         self.tree.error(self.on_app_command_error)
 
@@ -61,13 +64,13 @@ class CareerBot(commands.Bot):
     async def setup_hook(self) -> None:
         from careerbot.bot.exts.ask import AskCog
         from careerbot.bot.exts.lookup import LookupCog, PageButton
-        from careerbot.bot.exts.moderation import ModerationCog
+        from careerbot.bot.exts.moderation import MODERATION_ITEMS, ModerationCog
         from careerbot.bot.views import DYNAMIC_ITEMS
 
         await self.add_cog(AskCog(self))
         await self.add_cog(LookupCog(self))
         await self.add_cog(ModerationCog(self))
-        self.add_dynamic_items(*DYNAMIC_ITEMS, PageButton)
+        self.add_dynamic_items(*DYNAMIC_ITEMS, PageButton, *MODERATION_ITEMS)
 
     async def ask(
         self, question: str, channel_kind: str, min_score: float | None = None

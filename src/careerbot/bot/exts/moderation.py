@@ -1,22 +1,236 @@
-"""/kb: moderators keep the knowledge. So far: reload the files from disk without a restart."""
+"""/kb: moderators keep the knowledge from Discord. Every action checks the moderator right on the
+server side; the files stay the source of truth (written to knowledge/faq/, so git sees them)."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+import re
+import time
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import discord
+import yaml
 from discord import app_commands
 from discord.ext import commands
 
 from careerbot.bot.permissions import is_moderator
-from careerbot.bot.render import clip
+from careerbot.bot.render import clip, item_embed
+from careerbot.curation import ChangeConflict, ChangeRejected, Moderator, Outcome
+from careerbot.lookup import TitleIndex
 
 if TYPE_CHECKING:
     from careerbot.bot.client import CareerBot
 
 MESSAGE_LIMIT = 2000
 REFUSAL = "Only moderators can change what careerbot knows."
+Topic = Literal["duties", "skills", "stack", "career", "getting-started", "roles"]
+
+
+def bot_of(interaction: discord.Interaction) -> CareerBot:
+    return cast("CareerBot", interaction.client)
+
+
+def moderator_of(interaction: discord.Interaction) -> Moderator:
+    return Moderator(interaction.user.id, interaction.user.display_name)
+
+
+async def refuse_unless_moderator(interaction: discord.Interaction) -> bool:
+    """True (after telling the member privately) when the user may not change the knowledge."""
+    if is_moderator(interaction, bot_of(interaction).settings):
+        return False
+    await interaction.response.send_message(REFUSAL, ephemeral=True)
+    return True
+
+
+def outcome_text(outcome: Outcome) -> str:
+    verb = {"add": "Added", "edit": "Saved", "remove": "Removed", "revert": "Reverted"}[outcome.action]
+    live = (
+        f"live now ({outcome.reload.entries} entries, reloaded in {outcome.reload.seconds:.1f} s)"
+        if outcome.reload.swapped
+        else "but the reload failed: " + "; ".join(map(str, outcome.reload.problems))
+    )
+    return f"{verb} `{outcome.change.entry_id}` as revision #{outcome.revision_id}, {live}."
+
+
+def failure_text(error: Exception) -> str:
+    if isinstance(error, ChangeConflict):
+        return (
+            "Not saved: the entry changed since you opened it. Open it again to start from its current "
+            f"version. What changed:\n```diff\n{clip(error.diff, 1500)}\n```"
+        )
+    problems = "\n".join(
+        f"- {problem.field}: {problem.message}" for problem in cast(ChangeRejected, error).problems
+    )
+    return f"Not saved: the change would break the knowledge.\n{problems or '- the entry no longer exists'}"
+
+
+async def apply(interaction: discord.Interaction, change: Any, *args: Any) -> None:
+    """Runs one curator call off the event loop and reports the outcome privately."""
+    try:
+        outcome = await asyncio.to_thread(change, *args)
+        text = outcome_text(outcome)
+    except (ChangeConflict, ChangeRejected) as error:
+        text = failure_text(error)
+    send = interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
+    await send(clip(text, MESSAGE_LIMIT), ephemeral=True)
+
+
+def fields_from_form(
+    topic: str, question: str, paraphrases: str, answer: str, tags: str, sources: str
+) -> dict[str, Any]:
+    """The modal's text boxes -> entry fields. Sources: one per line, 'Title | https://url' or 'Title'."""
+    parsed_sources = []
+    for line in sources.splitlines():
+        title, _, url = (part.strip() for part in line.partition("|"))
+        if title:
+            parsed_sources.append({"title": title, **({"url": url} if url else {})})
+    return {
+        "question": question.strip(),
+        "paraphrases": [line.strip() for line in paraphrases.splitlines() if line.strip()],
+        "answer": answer.strip(),
+        "topic": topic,
+        "tags": [tag.strip().lower() for tag in tags.split(",") if tag.strip()],
+        "sources": parsed_sources,
+        "reviewed_on": time.strftime("%Y-%m-%d"),
+    }
+
+
+class EntryModal(discord.ui.Modal):
+    """The form for a new entry or an edit; for an edit it opens filled with the current version."""
+
+    def __init__(
+        self, title: str, topic: str, current: dict[str, Any] | None = None, draft_id: int = 0
+    ) -> None:
+        super().__init__(title=title, timeout=1800)
+        self.topic, self.draft_id = topic, draft_id
+        current = current or {}
+        self.question: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
+            custom_id="question",
+            label="Question (the title)",
+            max_length=100,
+            default=current.get("question"),
+        )
+        self.paraphrases: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
+            custom_id="paraphrases",
+            label="Paraphrases, one per line (at least 3)",
+            style=discord.TextStyle.paragraph,
+            default="\n".join(current.get("paraphrases", [])) or None,
+        )
+        self.answer: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
+            custom_id="answer",
+            label="Answer",
+            style=discord.TextStyle.paragraph,
+            max_length=1000,
+            default=current.get("answer"),
+        )
+        self.tags: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
+            custom_id="tags",
+            label="Tags, comma separated",
+            default=", ".join(current.get("tags", [])) or None,
+        )
+        self.sources: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
+            custom_id="sources",
+            label="Sources, one per line: Title | https://url",
+            style=discord.TextStyle.paragraph,
+            default="\n".join(
+                f"{s['title']} | {s['url']}" if s.get("url") else s["title"]
+                for s in current.get("sources", [])
+            )
+            or None,
+        )
+        for item in (self.question, self.paraphrases, self.answer, self.tags, self.sources):
+            self.add_item(item)
+
+    def fields(self) -> dict[str, Any]:
+        return fields_from_form(
+            self.topic,
+            self.question.value,
+            self.paraphrases.value,
+            self.answer.value,
+            self.tags.value,
+            self.sources.value,
+        )
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        if await refuse_unless_moderator(interaction):
+            return
+        bot = bot_of(interaction)
+        fields = self.fields()
+        if self.draft_id:  # an edit: save over the version the form was opened with
+            draft = await asyncio.to_thread(bot.store.draft, self.draft_id)
+            if draft is None:
+                await interaction.response.send_message("That edit expired; open it again.", ephemeral=True)
+                return
+            await apply(
+                interaction,
+                bot.curator.edit,
+                draft["entry_id"],
+                fields,
+                draft["text"],
+                moderator_of(interaction),
+            )
+            return
+        near = await asyncio.to_thread(bot.curator.near_entry, fields["question"])
+        if near is None:
+            await apply(interaction, bot.curator.add, fields, moderator_of(interaction))
+            return
+        draft_id = await asyncio.to_thread(bot.store.save_draft, {"fields": fields, "near": near.id})
+        view = discord.ui.View(timeout=None)
+        view.add_item(DraftButton(draft_id, "new"))
+        view.add_item(DraftButton(draft_id, "paraphrase"))
+        await interaction.response.send_message(
+            f"This is close to an existing entry: **{near.question}** (`{near.id}`). "
+            "Add it as a new entry anyway, or add your question as a paraphrase of that one?",
+            embed=item_embed(near),
+            view=view,
+            ephemeral=True,
+        )
+
+
+class DraftButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"cb:kbdraft:(?P<draft>\d+):(?P<choice>new|paraphrase|remove)",
+):
+    """Finishes a moderator's pending change stored as a draft: add anyway, add as paraphrase, or remove."""
+
+    LABELS: ClassVar[dict[str, str]] = {
+        "new": "Add as a new entry",
+        "paraphrase": "Add as a paraphrase",
+        "remove": "Yes, remove it",
+    }
+
+    def __init__(self, draft_id: int, choice: str) -> None:
+        self.draft_id, self.choice = draft_id, choice
+        style = discord.ButtonStyle.danger if choice == "remove" else discord.ButtonStyle.primary
+        super().__init__(
+            discord.ui.Button(
+                label=self.LABELS[choice], style=style, custom_id=f"cb:kbdraft:{draft_id}:{choice}"
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> DraftButton:
+        return cls(int(match["draft"]), match["choice"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if await refuse_unless_moderator(interaction):
+            return
+        bot = bot_of(interaction)
+        draft = await asyncio.to_thread(bot.store.draft, self.draft_id)
+        if draft is None:
+            await interaction.response.send_message("That change expired; start again.", ephemeral=True)
+            return
+        who = moderator_of(interaction)
+        if self.choice == "new":
+            await apply(interaction, bot.curator.add, draft["fields"], who)
+        elif self.choice == "paraphrase":
+            await apply(
+                interaction, bot.curator.add_paraphrase, draft["near"], draft["fields"]["question"], who
+            )
+        else:
+            await apply(interaction, bot.curator.remove, draft["entry_id"], draft["text"], who)
 
 
 class ModerationCog(commands.Cog):
@@ -30,10 +244,102 @@ class ModerationCog(commands.Cog):
     def __init__(self, bot: CareerBot) -> None:
         self.bot = bot
 
+    async def entry_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        titles = TitleIndex(self.bot.answerer.knowledge)
+        return [
+            app_commands.Choice(name=clip(e.question, 100), value=e.id)
+            for e in titles.find(current, limit=25)
+        ]
+
+    def _current(self, entry_id: str) -> tuple[str, str] | None:
+        """(file text, topic) of an entry as it is on disk now."""
+        path = self.bot.curator.writer.find(entry_id)
+        text = self.bot.curator.writer.read(path) if path else None
+        return (text, path.parent.name) if path and text is not None else None
+
+    @kb.command(name="add", description="Add an entry (opens a form)")
+    async def add(self, interaction: discord.Interaction, topic: Topic) -> None:
+        if await refuse_unless_moderator(interaction):
+            return
+        await interaction.response.send_modal(EntryModal(f"New entry: {topic}", topic))
+
+    @kb.command(name="edit", description="Edit an entry (opens a form with its current version)")
+    async def edit(self, interaction: discord.Interaction, entry: str) -> None:
+        if await refuse_unless_moderator(interaction):
+            return
+        current = self._current(entry)
+        if current is None:
+            await interaction.response.send_message(f"No entry `{clip(entry, 100)}`.", ephemeral=True)
+            return
+        text, topic = current
+        draft_id = await asyncio.to_thread(self.bot.store.save_draft, {"entry_id": entry, "text": text})
+        modal = EntryModal(f"Edit: {entry}"[:45], topic, yaml.safe_load(text), draft_id)
+        await interaction.response.send_modal(modal)
+
+    @kb.command(name="remove", description="Remove an entry (asks to confirm)")
+    async def remove(self, interaction: discord.Interaction, entry: str) -> None:
+        if await refuse_unless_moderator(interaction):
+            return
+        current = self._current(entry)
+        if current is None:
+            await interaction.response.send_message(f"No entry `{clip(entry, 100)}`.", ephemeral=True)
+            return
+        draft_id = await asyncio.to_thread(self.bot.store.save_draft, {"entry_id": entry, "text": current[0]})
+        view = discord.ui.View(timeout=None)
+        view.add_item(DraftButton(draft_id, "remove"))
+        await interaction.response.send_message(
+            f"Remove `{entry}`? It can be reverted from /kb history.", view=view, ephemeral=True
+        )
+
+    @kb.command(name="show", description="Show an entry as stored")
+    async def show(self, interaction: discord.Interaction, entry: str) -> None:
+        if await refuse_unless_moderator(interaction):
+            return
+        current = self._current(entry)
+        if current is None:
+            await interaction.response.send_message(f"No entry `{clip(entry, 100)}`.", ephemeral=True)
+            return
+        await interaction.response.send_message(
+            clip(f"```yaml\n{current[0]}```", MESSAGE_LIMIT), ephemeral=True
+        )
+
+    @kb.command(name="history", description="Who changed an entry, when, and what")
+    async def history(self, interaction: discord.Interaction, entry: str) -> None:
+        if await refuse_unless_moderator(interaction):
+            return
+        revisions = await asyncio.to_thread(self.bot.store.history, entry)
+        if not revisions:
+            await interaction.response.send_message(
+                f"No changes to `{clip(entry, 100)}` made through careerbot.", ephemeral=True
+            )
+            return
+        lines = [
+            f"#{r.id} <t:{int(r.changed_at)}:f> {r.moderator_name}: {r.action} ({changed_fields(r.before, r.after)})"
+            for r in revisions
+        ]
+        current = self._current(entry)
+        if (current[0] if current else None) != revisions[0].after:
+            lines.insert(
+                0, "The file has changed outside careerbot since the last revision (git or a hand edit)."
+            )
+        await interaction.response.send_message(clip("\n".join(lines), MESSAGE_LIMIT), ephemeral=True)
+
+    @kb.command(name="revert", description="Undo one revision (see /kb history)")
+    async def revert(self, interaction: discord.Interaction, revision: app_commands.Range[int, 1]) -> None:
+        if await refuse_unless_moderator(interaction):
+            return
+        found = await asyncio.to_thread(self.bot.store.revision, revision)
+        if found is None:
+            await interaction.response.send_message(f"No revision #{revision}.", ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await apply(interaction, self.bot.curator.revert, found, moderator_of(interaction))
+
     @kb.command(name="reload", description="Load the knowledge files again (after a git pull or a hand edit)")
     async def reload(self, interaction: discord.Interaction) -> None:
-        if not is_moderator(interaction, self.bot.settings):
-            await interaction.response.send_message(REFUSAL, ephemeral=True)
+        if await refuse_unless_moderator(interaction):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)  # a reload may embed for seconds
         report = await asyncio.to_thread(self.bot.engine.reload)
@@ -48,3 +354,21 @@ class ModerationCog(commands.Cog):
                 f"Not reloaded: the live version ({report.entries} entries) stays. Fix these first:\n{lines}"
             )
         await interaction.followup.send(clip(text, MESSAGE_LIMIT), ephemeral=True)
+
+    edit.autocomplete("entry")(entry_choices)
+    remove.autocomplete("entry")(entry_choices)
+    show.autocomplete("entry")(entry_choices)
+    history.autocomplete("entry")(entry_choices)
+
+
+def changed_fields(before: str | None, after: str | None) -> str:
+    if before is None:
+        return "created"
+    if after is None:
+        return "removed"
+    old, new = yaml.safe_load(before) or {}, yaml.safe_load(after) or {}
+    changed = [key for key in {**old, **new} if old.get(key) != new.get(key)]
+    return "changed " + ", ".join(changed) if changed else "no change"
+
+
+MODERATION_ITEMS = (DraftButton,)
