@@ -49,6 +49,8 @@ class DiscordConfig:
     gateway_url: str = "wss://gateway.discord.gg"
     help_channels: tuple[int, ...] = ()  # channel or forum ids whose new posts get passive answers
     moderator_roles: tuple[int, ...] = ()  # role ids that may edit the knowledge (besides Manage Server)
+    retention_days: int = 90  # members' questions and votes are deleted after this many days
+    review_days: int = 365  # /kb stats lists entries not reviewed for longer than this
     passive_min_score: float = 0.6  # stricter than /ask: nobody asked the bot directly
     cooldown_uses: int = 5  # per member: this many questions ...
     cooldown_seconds: float = 60.0  # ... within this many seconds
@@ -105,6 +107,8 @@ def config_from_mapping(raw: dict[str, Any], base_dir: Path, source: Path | None
     _check_range(discord, "discord", "cooldown_uses", 1, 1000, source)
     _check_range(discord, "discord", "cooldown_seconds", 0.0, 86_400.0, source)
     _check_range(discord, "discord", "shard_count", 0, 100_000, source)
+    _check_range(discord, "discord", "retention_days", 1, 3650, source)
+    _check_range(discord, "discord", "review_days", 1, 3650, source)
     for key in ("api_base", "gateway_url"):
         if not discord[key].startswith(("http://", "https://", "ws://", "wss://")):
             raise ConfigError(f"{_where(source)}discord.{key} must be a URL, got {discord[key]!r}")

@@ -36,6 +36,10 @@ class LiveEngine:
         self._reloading = threading.Lock()  # one reload at a time; answering never waits on it
 
     @property
+    def encoder(self) -> Encoder:
+        return self._encoder
+
+    @property
     def knowledge_dir(self) -> Path:
         return self._config.knowledge.dir
 

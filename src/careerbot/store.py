@@ -176,5 +176,46 @@ class Store:
         payload = json.loads(row[0]) if row else None
         return payload if isinstance(payload, dict) else None
 
+    def purge(self, older_than_days: float) -> int:
+        """Deletes members' questions and votes past the retention period; returns how many questions."""
+        cutoff = time.time() - older_than_days * 86_400
+        with self._lock:
+            self._connection.execute("DELETE FROM feedback WHERE given_at < ?", (cutoff,))
+            self._connection.execute(
+                "DELETE FROM feedback WHERE asked_id IN (SELECT id FROM asked WHERE asked_at < ?)", (cutoff,)
+            )
+            cursor = self._connection.execute("DELETE FROM asked WHERE asked_at < ?", (cutoff,))
+            self._connection.execute("DELETE FROM drafts WHERE created_at < ?", (cutoff,))
+            return cursor.rowcount
+
+    def gaps(self, low_score: float, limit: int = 200) -> list[str]:
+        """Recent questions careerbot declined, answered with a score below `low_score`, or that a
+        member marked not helpful; newest first."""
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT question FROM asked WHERE abstained = 1 OR score < ?"
+                " OR id IN (SELECT asked_id FROM feedback WHERE helpful = 0)"
+                " ORDER BY id DESC LIMIT ?",
+                (low_score, limit),
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def most_asked(self, limit: int = 10) -> list[tuple[str, int]]:
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT answer_id, COUNT(*) AS n FROM asked WHERE answer_id IS NOT NULL"
+                " GROUP BY answer_id ORDER BY n DESC, answer_id LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [(row[0], int(row[1])) for row in rows]
+
+    def votes(self) -> dict[str, tuple[int, int]]:
+        """answer id -> (helpful, not helpful)."""
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT answer_id, SUM(helpful), SUM(1 - helpful) FROM feedback GROUP BY answer_id"
+            ).fetchall()
+        return {row[0]: (int(row[1]), int(row[2])) for row in rows}
+
 
 REVISION_COLUMNS = "id, changed_at, entry_id, path, moderator_id, moderator_name, action, before, after"

@@ -8,9 +8,12 @@ from typing import Any
 import pytest
 
 from careerbot.config import Config
+from careerbot.engine import open_engine
+from careerbot.live import LiveEngine
 from tests.bot.conftest import StartBot
 from tests.conftest import write_entry
 from tests.fake_discord import member, moderator, user
+from tests.fakes import FakeEncoder
 
 pytestmark = [pytest.mark.usefixtures("fail_on_error_logs"), pytest.mark.asyncio]
 EPHEMERAL = 64
@@ -232,3 +235,51 @@ async def test_edit_then_revert_then_remove(fake_discord: Any, start_bot: StartB
     assert done["data"]["content"].startswith("Removed `pytorch` as revision #3")
     assert bot.answerer.knowledge.get("pytorch") is None
     assert not (config.knowledge.dir / "faq" / "stack" / "pytorch.yaml").exists()
+
+
+async def test_privacy_tells_what_is_kept_and_for_how_long(fake_discord: Any, start_bot: StartBot) -> None:
+    await start_bot(retention_days=30)
+    data = (await (await fake_discord.slash("privacy", user=member(user(80, "anyone")))).response())["data"]
+    assert data["flags"] & EPHEMERAL
+    assert "No user ids" in data["content"] and "deleted after 30 days" in data["content"]
+
+
+async def test_stats_show_topics_most_asked_votes_and_due_reviews(
+    fake_discord: Any, start_bot: StartBot, config: Config
+) -> None:
+    path = config.knowledge.dir / "faq" / "stack" / "pytorch.yaml"
+    path.write_text(path.read_text().replace("reviewed_on: 2026-11-23", "reviewed_on: 2020-01-01"))
+    engine, _ = open_engine(config, encoder=FakeEncoder())
+    await start_bot(LiveEngine(config, FakeEncoder(), engine), review_days=365)
+    await ask(fake_discord, "sklearn uses")
+    embed = (await (await fake_discord.slash("kb", subcommand="stats", user=moderator())).response())["data"][
+        "embeds"
+    ][0]
+    fields = {field["name"]: field["value"] for field in embed["fields"]}
+    assert "stack: 2" in fields["Entries per topic"]
+    assert fields["Most asked"] == "scikit-learn: 1"
+    assert fields["Not reviewed for 365 days"] == "pytorch"
+
+
+async def test_the_gap_queue_groups_questions_and_turns_one_into_a_paraphrase(
+    fake_discord: Any, start_bot: StartBot
+) -> None:
+    bot = await start_bot()
+    for question in ("zebra quantum lasagna", "purple hippo marathon", "zebra quantum lasagna"):
+        assert (await ask(fake_discord, question))["title"] == "I don't know that one"
+    gaps = await fake_discord.slash("kb", subcommand="gaps", user=moderator())
+    assert (await gaps.response())["type"] == 5
+    [listing] = await gaps.followups()
+    assert listing["content"].splitlines() == [
+        '1. 2x "zebra quantum lasagna" (1 wordings)',
+        '2. 1x "purple hippo marathon" (1 wordings)',
+    ]
+    buttons = [c for row in listing["components"] for c in row["components"]]
+    assert buttons[0]["label"] == "1: draft an entry" and buttons[1]["label"].startswith("1: add to ")
+    nearest = buttons[1]["label"].removeprefix("1: add to ")
+    message = gaps.message
+    form = await (await fake_discord.click(message, buttons[0]["custom_id"], user=moderator())).response()
+    assert form["type"] == 9 and shown_values(form["data"])["question"] == "zebra quantum lasagna"
+    done = await (await fake_discord.click(message, buttons[1]["custom_id"], user=moderator())).response()
+    assert done["data"]["content"].startswith(f"Saved `{nearest}`")
+    assert "zebra quantum lasagna" in bot.answerer.knowledge.get(nearest).paraphrases  # type: ignore[union-attr]

@@ -58,7 +58,7 @@ async def test_run_answers_ask_through_a_discord_compatible_server(fake_discord:
         )
         out, err = await asyncio.wait_for(sync.communicate(), 60)
         assert sync.returncode == 0, err.decode()
-        assert "synced 8 commands" in out.decode()
+        assert "synced 9 commands" in out.decode()
         interaction = await fake_discord.slash("ask", {"question": "is scikit-learn still worth learning?"})
         data = (await interaction.response())["data"]
         assert data["embeds"][0]["title"] == "What is scikit-learn used for?"

@@ -65,11 +65,13 @@ class CareerBot(commands.Bot):
         from careerbot.bot.exts.ask import AskCog
         from careerbot.bot.exts.lookup import LookupCog, PageButton
         from careerbot.bot.exts.moderation import MODERATION_ITEMS, ModerationCog
+        from careerbot.bot.exts.privacy import PrivacyCog
         from careerbot.bot.views import DYNAMIC_ITEMS
 
         await self.add_cog(AskCog(self))
         await self.add_cog(LookupCog(self))
         await self.add_cog(ModerationCog(self))
+        await self.add_cog(PrivacyCog(self))
         self.add_dynamic_items(*DYNAMIC_ITEMS, PageButton, *MODERATION_ITEMS)
 
     async def ask(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import discord
@@ -16,12 +17,15 @@ from discord.ext import commands
 from careerbot.bot.permissions import is_moderator
 from careerbot.bot.render import clip, item_embed
 from careerbot.curation import ChangeConflict, ChangeRejected, Moderator, Outcome
+from careerbot.gaps import group_gaps
+from careerbot.knowledge import TOPICS, Entry
 from careerbot.lookup import TitleIndex
 
 if TYPE_CHECKING:
     from careerbot.bot.client import CareerBot
 
 MESSAGE_LIMIT = 2000
+LOW_CONFIDENCE_MARGIN = 0.05  # answered, but this close to the threshold: counted as a gap too
 REFUSAL = "Only moderators can change what careerbot knows."
 Topic = Literal["duties", "skills", "stack", "career", "getting-started", "roles"]
 
@@ -233,6 +237,49 @@ class DraftButton(
             await apply(interaction, bot.curator.remove, draft["entry_id"], draft["text"], who)
 
 
+class GapButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"cb:kbgap:(?P<draft>\d+):(?P<choice>entry|paraphrase)",
+):
+    """Turns one group of the gap queue into knowledge: a new entry (form prefilled with the members'
+    wording) or a paraphrase of the nearest entry."""
+
+    def __init__(self, draft_id: int, choice: str, label: str = "") -> None:
+        self.draft_id, self.choice = draft_id, choice
+        super().__init__(
+            discord.ui.Button(
+                label=clip(label or choice, 80),
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"cb:kbgap:{draft_id}:{choice}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> GapButton:
+        return cls(int(match["draft"]), match["choice"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if await refuse_unless_moderator(interaction):
+            return
+        bot = bot_of(interaction)
+        draft = await asyncio.to_thread(bot.store.draft, self.draft_id)
+        if draft is None:
+            await interaction.response.send_message("That gap expired; run /kb gaps again.", ephemeral=True)
+            return
+        wordings: list[str] = draft["wordings"]
+        if self.choice == "paraphrase":
+            await apply(
+                interaction, bot.curator.add_paraphrase, draft["near"], wordings[0], moderator_of(interaction)
+            )
+            return
+        current = {"question": clip(wordings[0], 100), "paraphrases": wordings[1:]}
+        await interaction.response.send_modal(
+            EntryModal("New entry from the gap queue", draft["topic"], current)
+        )
+
+
 class ModerationCog(commands.Cog):
     kb = app_commands.Group(
         name="kb",
@@ -337,6 +384,65 @@ class ModerationCog(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         await apply(interaction, self.bot.curator.revert, found, moderator_of(interaction))
 
+    @kb.command(name="gaps", description="What members asked that careerbot could not answer well")
+    async def gaps(self, interaction: discord.Interaction) -> None:
+        if await refuse_unless_moderator(interaction):
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        answerer = self.bot.answerer
+        low = answerer.threshold + LOW_CONFIDENCE_MARGIN
+        questions = await asyncio.to_thread(self.bot.store.gaps, low)
+        groups = await asyncio.to_thread(group_gaps, questions, self.bot.engine.encoder)
+        if not groups:
+            await interaction.followup.send(
+                "No gaps: every recent question was answered well.", ephemeral=True
+            )
+            return
+        lines, view = [], discord.ui.View(timeout=None)
+        for number, gap in enumerate(groups, start=1):
+            nearest = (await asyncio.to_thread(answerer.answer, gap.example)).candidates[:1]
+            near = answerer.knowledge.get(nearest[0].item_id) if nearest else None
+            payload = {
+                "wordings": list(gap.wordings),
+                "near": near.id if near else None,
+                "topic": near.topic if near else "career",
+            }
+            draft_id = await asyncio.to_thread(self.bot.store.save_draft, payload)
+            lines.append(f'{number}. {gap.count}x "{clip(gap.example, 150)}" ({len(gap.wordings)} wordings)')
+            view.add_item(GapButton(draft_id, "entry", f"{number}: draft an entry"))
+            if near is not None and isinstance(near, Entry):
+                view.add_item(GapButton(draft_id, "paraphrase", f"{number}: add to {near.id}"))
+        await interaction.followup.send(clip("\n".join(lines), MESSAGE_LIMIT), view=view, ephemeral=True)
+
+    @kb.command(name="stats", description="Entries per topic, most asked, votes, and entries due for review")
+    async def stats(self, interaction: discord.Interaction) -> None:
+        if await refuse_unless_moderator(interaction):
+            return
+        knowledge = self.bot.answerer.knowledge
+        most_asked = await asyncio.to_thread(self.bot.store.most_asked, 5)
+        votes = await asyncio.to_thread(self.bot.store.votes)
+        due = date.today() - timedelta(days=self.bot.settings.review_days)
+        stale = [e.id for e in knowledge.entries if e.reviewed_on < due]
+        embed = discord.Embed(title="Knowledge stats")
+        embed.add_field(
+            name="Entries per topic", value="\n".join(f"{t}: {len(knowledge.entries_in(t))}" for t in TOPICS)
+        )
+        embed.add_field(
+            name="Most asked", value="\n".join(f"{i}: {n}" for i, n in most_asked) or "nothing yet"
+        )
+        embed.add_field(
+            name="Votes (helpful / not)",
+            value=clip("\n".join(f"{i}: {y} / {n}" for i, (y, n) in sorted(votes.items())), 1024)
+            or "none yet",
+            inline=False,
+        )
+        embed.add_field(
+            name=f"Not reviewed for {self.bot.settings.review_days} days",
+            value=clip(", ".join(stale), 1024) or "none",
+            inline=False,
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
     @kb.command(name="reload", description="Load the knowledge files again (after a git pull or a hand edit)")
     async def reload(self, interaction: discord.Interaction) -> None:
         if await refuse_unless_moderator(interaction):
@@ -371,4 +477,4 @@ def changed_fields(before: str | None, after: str | None) -> str:
     return "changed " + ", ".join(changed) if changed else "no change"
 
 
-MODERATION_ITEMS = (DraftButton,)
+MODERATION_ITEMS = (DraftButton, GapButton)

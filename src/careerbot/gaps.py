@@ -1,0 +1,47 @@
+"""The gap queue: what members asked that careerbot could not answer well, grouped so that one new
+entry (or one new paraphrase) closes a whole group. No discord here."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from careerbot.retrieval.encoder import Encoder
+
+# Questions this alike (cosine) are one need asked in different words.
+SAME_NEED = 0.75
+
+
+@dataclass(frozen=True)
+class Gap:
+    wordings: tuple[str, ...]  # distinct wordings, the most recent first
+    count: int  # how many times the group was asked
+
+    @property
+    def example(self) -> str:
+        return self.wordings[0]
+
+
+def group_gaps(questions: Sequence[str], encoder: Encoder, limit: int = 5) -> list[Gap]:
+    """Greedy grouping, newest first: each question joins the first group whose first question it
+    resembles. Largest groups first."""
+    asked = Counter(q.strip() for q in questions if q.strip())
+    distinct = list(asked)  # Counter keeps first-seen order: newest first
+    if not distinct:
+        return []
+    vectors = encoder.encode_queries(distinct)
+    groups: list[list[int]] = []
+    for i in range(len(distinct)):
+        for group in groups:
+            if float(np.dot(vectors[i], vectors[group[0]])) >= SAME_NEED:
+                group.append(i)
+                break
+        else:
+            groups.append([i])
+    gaps = [
+        Gap(tuple(distinct[i] for i in group), sum(asked[distinct[i]] for i in group)) for group in groups
+    ]
+    return sorted(gaps, key=lambda gap: gap.count, reverse=True)[:limit]
