@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from careerbot.bot.permissions import is_moderator
 from careerbot.bot.render import clip, item_embed
+from careerbot.bot.views import bot_of
 from careerbot.curation import ChangeConflict, ChangeRejected, Moderator, Outcome
 from careerbot.gaps import group_gaps
 from careerbot.knowledge import TOPICS, Entry
@@ -30,10 +31,6 @@ REFUSAL = "Only moderators can change what careerbot knows."
 Topic = Literal["duties", "skills", "stack", "career", "getting-started", "roles"]
 
 
-def bot_of(interaction: discord.Interaction) -> CareerBot:
-    return cast("CareerBot", interaction.client)
-
-
 def moderator_of(interaction: discord.Interaction) -> Moderator:
     return Moderator(interaction.user.id, interaction.user.display_name)
 
@@ -44,6 +41,19 @@ async def refuse_unless_moderator(interaction: discord.Interaction) -> bool:
         return False
     await interaction.response.send_message(REFUSAL, ephemeral=True)
     return True
+
+
+async def moderator_draft(
+    interaction: discord.Interaction, draft_id: int, expired: str
+) -> dict[str, Any] | None:
+    """The pending change a moderator's button names, after checking the moderator right again;
+    None (the member already told why) when it may not or cannot go ahead."""
+    if await refuse_unless_moderator(interaction):
+        return None
+    draft = await asyncio.to_thread(bot_of(interaction).store.draft, draft_id)
+    if draft is None:
+        await interaction.response.send_message(expired, ephemeral=True)
+    return draft
 
 
 def outcome_text(outcome: Outcome) -> str:
@@ -219,14 +229,10 @@ class DraftButton(
         return cls(int(match["draft"]), match["choice"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        if await refuse_unless_moderator(interaction):
-            return
-        bot = bot_of(interaction)
-        draft = await asyncio.to_thread(bot.store.draft, self.draft_id)
+        draft = await moderator_draft(interaction, self.draft_id, "That change expired; start again.")
         if draft is None:
-            await interaction.response.send_message("That change expired; start again.", ephemeral=True)
             return
-        who = moderator_of(interaction)
+        bot, who = bot_of(interaction), moderator_of(interaction)
         if self.choice == "new":
             await apply(interaction, bot.curator.add, draft["fields"], who)
         elif self.choice == "paraphrase":
@@ -261,13 +267,10 @@ class GapButton(
         return cls(int(match["draft"]), match["choice"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        if await refuse_unless_moderator(interaction):
+        draft = await moderator_draft(interaction, self.draft_id, "That gap expired; run /kb gaps again.")
+        if draft is None:
             return
         bot = bot_of(interaction)
-        draft = await asyncio.to_thread(bot.store.draft, self.draft_id)
-        if draft is None:
-            await interaction.response.send_message("That gap expired; run /kb gaps again.", ephemeral=True)
-            return
         wordings: list[str] = draft["wordings"]
         if self.choice == "paraphrase":
             await apply(
