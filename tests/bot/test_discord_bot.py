@@ -221,7 +221,8 @@ async def test_an_error_gets_a_private_apology_and_a_logged_traceback(
     def broken(*args: Any) -> Any:
         raise RuntimeError("the index fell over")
 
-    monkeypatch.setattr(bot.answerer, "answer", broken)  # the live engine's answerer, as the bot reads it
+    for method in ("answer", "answer_many"):  # the live engine's answerer, as the bot reads it
+        monkeypatch.setattr(bot.answerer, method, broken)
     data = (await (await fake_discord.slash("ask", {"question": "sklearn uses"})).response())["data"]
     assert data["flags"] & EPHEMERAL and data["content"].startswith("Sorry, something went wrong")
     [record] = fail_on_error_logs.records
@@ -253,13 +254,13 @@ async def test_a_slow_answer_is_deferred_then_followed_up(
     fake_discord: Any, start_bot: StartBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bot = await start_bot()
-    quick = bot.answerer.answer
+    quick = bot.answerer.answer_many
 
     def slow(*args: Any) -> Any:
         time.sleep(2.3)  # in the worker thread, as a busy model would be
         return quick(*args)
 
-    monkeypatch.setattr(bot.answerer, "answer", slow)
+    monkeypatch.setattr(bot.answerer, "answer_many", slow)
     interaction = await fake_discord.slash("ask", {"question": "sklearn uses"})
     assert (await interaction.response(timeout=3.0))["type"] == 5
     [followup] = await interaction.followups(count=1, timeout=5.0)

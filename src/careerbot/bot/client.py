@@ -12,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from careerbot.answering import Answer, Answerer
+from careerbot.batching import AnswerBatcher
 from careerbot.config import DiscordConfig
 from careerbot.curation import Curator
 from careerbot.knowledge.writer import KnowledgeWriter
@@ -53,6 +54,7 @@ class CareerBot(commands.Bot):
         self.engine = engine
         self.store = store
         self.curator = Curator(KnowledgeWriter(engine.knowledge_dir), store, engine)
+        self.batcher = AnswerBatcher(lambda: self.engine.answerer)
         self.settings = settings
         self.tree.error(self.on_app_command_error)
 
@@ -77,9 +79,9 @@ class CareerBot(commands.Bot):
     async def ask(
         self, question: str, channel_kind: str, min_score: float | None = None
     ) -> tuple[Answer, int]:
-        """Answers off the event loop (the model call takes milliseconds of CPU) and records the question,
-        with no user id, for feedback buttons and the gap queue."""
-        answer = await asyncio.to_thread(self.answerer.answer, question, min_score)
+        """Answers off the event loop, batched with questions asked at the same moment (one model call
+        for all), and records the question, with no user id, for feedback buttons and the gap queue."""
+        answer = await self.batcher.answer(question, min_score)
         asked_id = await asyncio.to_thread(
             self.store.record_question,
             answer.question,
