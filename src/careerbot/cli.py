@@ -93,17 +93,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _open(config: Config, show_progress: bool = False, rebuild: bool = False) -> Answerer:
-    from careerbot.engine import open_engine
-
-    answerer, report = open_engine(config, show_progress=show_progress, rebuild=rebuild)
-    if not report.loaded:
-        print(f"careerbot: {report.describe()}", file=sys.stderr)
-    return answerer
+def _open(config: Config) -> Answerer:
+    return _open_live(config).answerer
 
 
 def _open_live(config: Config) -> LiveEngine:
-    """The engine the bot runs on, which /kb reload can swap without a restart."""
+    """The engine, loading the persisted index (and saying so when it had to embed anything); the bot
+    keeps the LiveEngine, which /kb reload can swap without a restart."""
     from careerbot.engine import open_engine
     from careerbot.live import LiveEngine
     from careerbot.retrieval.encoder import SentenceTransformerEncoder
