@@ -57,10 +57,10 @@ class Curator:
         return self._apply(change, moderator, "edit")
 
     def add_paraphrase(self, entry_id: str, paraphrase: str, moderator: Moderator) -> Outcome:
-        path = self.writer.find(entry_id)
-        text = self.writer.read(path) if path else None
-        if path is None or text is None:
+        current = self.writer.current(entry_id)
+        if current is None:
             raise ChangeRejected([])
+        path, text = current
         fields = yaml.safe_load(text)
         fields["paraphrases"] = [*fields.get("paraphrases", []), paraphrase]
         return self._apply(self.writer.save(fields, expected=text, old_path=path), moderator, "edit")

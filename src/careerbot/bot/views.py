@@ -76,7 +76,7 @@ class NotWhatIMeantButton(discord.ui.DynamicItem[discord.ui.Button[Any]], templa
             return
         if asked.answer_id is not None:
             await asyncio.to_thread(bot.store.record_feedback, asked.id, asked.answer_id, False)
-        answer = await asyncio.to_thread(bot.answerer.answer, asked.question)
+        answer = await bot.batcher.answer(asked.question)
         others = [
             Suggestion(c.item_id, item.title, c.score)
             for c in answer.candidates

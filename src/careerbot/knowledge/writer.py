@@ -69,6 +69,12 @@ class KnowledgeWriter:
         matches = sorted((self.root / "faq").glob(f"*/{entry_id}.yaml"))
         return matches[0] if matches else None
 
+    def current(self, entry_id: str) -> tuple[Path, str] | None:
+        """An entry's file and its text as they are on disk now."""
+        path = self.find(entry_id)
+        text = self.read(path) if path else None
+        return (path, text) if path and text is not None else None
+
     def read(self, path: Path) -> str | None:
         try:
             return path.read_text(encoding="utf-8")

@@ -13,7 +13,6 @@ from careerbot.answering import Suggestion
 from careerbot.bot.render import LABEL_LIMIT, clip, item_embed
 from careerbot.bot.views import OpenItemSelect, bot_of
 from careerbot.knowledge import TOPICS
-from careerbot.lookup import TitleIndex
 
 if TYPE_CHECKING:
     from careerbot.bot.client import CareerBot
@@ -27,20 +26,11 @@ assert set(Topic.__args__) == set(TOPICS)  # type: ignore[attr-defined]
 class LookupCog(commands.Cog):
     def __init__(self, bot: CareerBot) -> None:
         self.bot = bot
-        self._titles = (bot.answerer.knowledge, TitleIndex(bot.answerer.knowledge))
-
-    @property
-    def titles(self) -> TitleIndex:
-        """Rebuilt when a reload brings new knowledge."""
-        knowledge = self.bot.answerer.knowledge
-        if self._titles[0] is not knowledge:
-            self._titles = (knowledge, TitleIndex(knowledge))
-        return self._titles[1]
 
     async def entry_choices(self, typed: str, topic: str | None = None) -> list[app_commands.Choice[str]]:
         return [
             app_commands.Choice(name=clip(entry.question, LABEL_LIMIT), value=entry.id)
-            for entry in self.titles.find(typed, limit=25, topic=topic)
+            for entry in self.bot.titles.find(typed, limit=25, topic=topic)
         ]
 
     @app_commands.command(name="faq", description="Look up a curated answer")
@@ -96,7 +86,7 @@ class LookupCog(commands.Cog):
         item = self.bot.answerer.knowledge.get(entry_id.strip())
         if item is None:
             # A member may type instead of picking: take a title that matches closely, never a guess.
-            matches = self.titles.find(entry_id, limit=1, min_score=TYPED_MATCH)
+            matches = self.bot.titles.find(entry_id, limit=1, min_score=TYPED_MATCH)
             item = matches[0] if matches else None
         if item is None:
             await interaction.response.send_message(

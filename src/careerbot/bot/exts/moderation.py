@@ -14,13 +14,13 @@ import yaml
 from discord import app_commands
 from discord.ext import commands
 
+from careerbot.bot.client import reply_privately
 from careerbot.bot.permissions import is_moderator
 from careerbot.bot.render import clip, item_embed
 from careerbot.bot.views import bot_of
 from careerbot.curation import ChangeConflict, ChangeRejected, Moderator, Outcome
 from careerbot.gaps import group_gaps
 from careerbot.knowledge import TOPICS, Entry
-from careerbot.lookup import TitleIndex
 
 if TYPE_CHECKING:
     from careerbot.bot.client import CareerBot
@@ -85,8 +85,7 @@ async def apply(interaction: discord.Interaction, change: Any, *args: Any) -> No
         text = outcome_text(outcome)
     except (ChangeConflict, ChangeRejected) as error:
         text = failure_text(error)
-    send = interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
-    await send(clip(text, MESSAGE_LIMIT), ephemeral=True)
+    await reply_privately(interaction, clip(text, MESSAGE_LIMIT))
 
 
 def fields_from_form(
@@ -297,17 +296,15 @@ class ModerationCog(commands.Cog):
     async def entry_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        titles = TitleIndex(self.bot.answerer.knowledge)
         return [
             app_commands.Choice(name=clip(e.question, 100), value=e.id)
-            for e in titles.find(current, limit=25)
+            for e in self.bot.titles.find(current, limit=25)
         ]
 
     def _current(self, entry_id: str) -> tuple[str, str] | None:
         """(file text, topic) of an entry as it is on disk now."""
-        path = self.bot.curator.writer.find(entry_id)
-        text = self.bot.curator.writer.read(path) if path else None
-        return (text, path.parent.name) if path and text is not None else None
+        current = self.bot.curator.writer.current(entry_id)
+        return (current[1], current[0].parent.name) if current else None
 
     @kb.command(name="add", description="Add an entry (opens a form)")
     async def add(self, interaction: discord.Interaction, topic: Topic) -> None:
@@ -402,9 +399,9 @@ class ModerationCog(commands.Cog):
             )
             return
         lines, view = [], discord.ui.View(timeout=None)
-        for number, gap in enumerate(groups, start=1):
-            nearest = (await asyncio.to_thread(answerer.answer, gap.example)).candidates[:1]
-            near = answerer.knowledge.get(nearest[0].item_id) if nearest else None
+        nearest = await asyncio.to_thread(answerer.answer_many, [gap.example for gap in groups])
+        for number, (gap, answer) in enumerate(zip(groups, nearest, strict=True), start=1):
+            near = answerer.knowledge.get(answer.candidates[0].item_id) if answer.candidates else None
             payload = {
                 "wordings": list(gap.wordings),
                 "near": near.id if near else None,
