@@ -15,7 +15,7 @@ from pathlib import Path
 
 from careerbot.config import config_from_mapping, load_config
 from careerbot.curation import Curator, Moderator
-from careerbot.engine import open_engine
+from careerbot.engine import load_engine
 from careerbot.knowledge.writer import KnowledgeWriter
 from careerbot.live import LiveEngine
 from careerbot.retrieval.encoder import SentenceTransformerEncoder
@@ -39,8 +39,8 @@ def main() -> None:
             {"knowledge": {"dir": "knowledge"}, "index": {"dir": "index"}}, base_dir=root
         )
         encoder = SentenceTransformerEncoder(config.model)
-        answerer, _ = open_engine(config, encoder=encoder)
-        live = LiveEngine(config, encoder, answerer)
+        engine, _ = load_engine(config, encoder=encoder)
+        live = LiveEngine(config, encoder, engine)
         store = Store(root / "careerbot.sqlite3")
         curator = Curator(KnowledgeWriter(config.knowledge.dir), store, live)
         seconds = []

@@ -6,10 +6,12 @@ import pytest
 
 from careerbot.config import Config
 from careerbot.curation import ChangeConflict, Curator, Moderator
-from careerbot.engine import open_engine
+from careerbot.engine import load_engine
+from careerbot.knowledge import loader
 from careerbot.knowledge.writer import KnowledgeWriter
 from careerbot.live import LiveEngine
 from careerbot.store import Store
+from tests.conftest import write_entry
 from tests.fakes import FakeEncoder
 
 MOD = Moderator(7, "mod")
@@ -26,9 +28,9 @@ FIELDS = {
 @pytest.fixture
 def curator(config: Config, tmp_path: Path) -> Curator:
     encoder = FakeEncoder()
-    answerer, _ = open_engine(config, encoder=encoder)
-    live = LiveEngine(config, encoder, answerer)
-    return Curator(KnowledgeWriter(config.knowledge.dir), Store(tmp_path / "db.sqlite3"), live)
+    engine, _ = load_engine(config, encoder=encoder)
+    live = LiveEngine(config, encoder, engine)
+    return Curator(KnowledgeWriter(config.knowledge.dir, live.snapshot), Store(tmp_path / "db.sqlite3"), live)
 
 
 def test_an_added_entry_is_answerable_at_once_and_audited(curator: Curator) -> None:
@@ -64,3 +66,29 @@ def test_a_near_question_is_found_and_can_become_a_paraphrase(curator: Curator) 
     assert curator.near_entry("zebra quantum lasagna") is None
     curator.add_paraphrase("pytorch", "what do people build with pytorch", MOD)
     assert "what do people build with pytorch" in curator.live.answerer.knowledge.get("pytorch").paraphrases  # type: ignore[union-attr]
+
+
+def test_a_change_is_read_and_checked_once_then_saved_in_the_background(
+    curator: Curator, config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[Path] = []
+    real = loader.parse_entry_file
+    monkeypatch.setattr(loader, "parse_entry_file", lambda p, t=None: parsed.append(p) or real(p, t))
+    curator.add(FIELDS, MOD)
+    assert [p.name for p in parsed] == ["what-is-jupyter-for.yaml"], "the reload took the writer's result"
+    curator.live.flush()
+    encoder = FakeEncoder()
+    restarted, report = load_engine(config, encoder=encoder)
+    assert report.loaded and encoder.encoded == [] and len(parsed) == 1
+    assert restarted.answerer.answer("jupyter lab ipynb").id == "what-is-jupyter-for"
+
+
+def test_a_file_pulled_from_git_before_an_edit_goes_live_with_it(
+    curator: Curator, knowledge_dir: Path
+) -> None:
+    write_entry(
+        knowledge_dir, "stack/airflow", "What is Airflow for?", ["dags", "airflow", "scheduling"], "x"
+    )
+    curator.add(FIELDS, MOD)
+    assert curator.live.answerer.answer("airflow dags").id == "airflow"
+    assert curator.live.answerer.answer("jupyter lab ipynb").id == "what-is-jupyter-for"

@@ -3,8 +3,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
+import careerbot.live
 from careerbot.config import Config
-from careerbot.engine import open_engine
+from careerbot.engine import load_engine
 from careerbot.live import LiveEngine
 from tests.conftest import write_entry
 from tests.fakes import FakeEncoder
@@ -12,8 +15,8 @@ from tests.fakes import FakeEncoder
 
 def live_engine(config: Config) -> LiveEngine:
     encoder = FakeEncoder()
-    answerer, _ = open_engine(config, encoder=encoder)
-    return LiveEngine(config, encoder, answerer)
+    engine, _ = load_engine(config, encoder=encoder)
+    return LiveEngine(config, encoder, engine)
 
 
 def test_reload_swaps_in_an_edit_embedding_only_what_changed(config: Config, knowledge_dir: Path) -> None:
@@ -68,3 +71,21 @@ def test_questions_streamed_during_reloads_never_fail(config: Config, knowledge_
     assert failures == []
     assert answered and set(answered) == {"scikit-learn"}
     assert len(live.answerer.knowledge.entries) == 9
+
+
+def test_a_failed_background_save_is_logged_and_the_edit_stays_live(
+    config: Config, knowledge_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    live = live_engine(config)
+
+    def disk_full(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(careerbot.live, "save_engine", disk_full)
+    write_entry(
+        knowledge_dir, "stack/jupyter", "What is Jupyter for?", ["notebooks?", "jupyter lab", "ipynb"], "x"
+    )
+    assert live.reload().swapped
+    live.flush()
+    assert live.answerer.answer("jupyter lab").id == "jupyter"
+    assert "could not save the index" in caplog.text and "No space left" in caplog.text

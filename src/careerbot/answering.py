@@ -168,11 +168,11 @@ class Answerer:
             :wanted
         ]
         taken = {item.id, *(s.id for s in related)}
-        for entry in self.knowledge.entries_in(item.topic):
+        for entry_id in self.knowledge.ids_in(item.topic):
             if len(related) >= min(wanted, 2):
                 break
-            if entry.id not in taken:
-                related.append(Suggestion(entry.id, entry.title, 0.0))
+            if entry_id not in taken:
+                related.append(Suggestion(entry_id, self._item(entry_id).title, 0.0))
         return tuple(related)
 
     def _confidence(self, score: float, threshold: float, tied: bool) -> Confidence:
@@ -190,7 +190,7 @@ class Answerer:
         return item
 
     def _decline_text(self) -> str:
-        present = [topic for topic in TOPICS if self.knowledge.entries_in(topic)]
+        present = [topic for topic in TOPICS if self.knowledge.ids_in(topic)]
         lines = "\n".join(f"- {TOPIC_BLURBS[topic]}" for topic in present)
         return f"I don't know that one. I can answer questions about the machine learning engineer role:\n{lines}"
 

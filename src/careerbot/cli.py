@@ -100,15 +100,17 @@ def _open(config: Config) -> Answerer:
 def _open_live(config: Config) -> LiveEngine:
     """The engine, loading the persisted index (and saying so when it had to embed anything); the bot
     keeps the LiveEngine, which /kb reload can swap without a restart."""
-    from careerbot.engine import open_engine
+    from careerbot.engine import load_engine
     from careerbot.live import LiveEngine
     from careerbot.retrieval.encoder import SentenceTransformerEncoder
 
     encoder = SentenceTransformerEncoder(config.model)
-    answerer, report = open_engine(config, encoder=encoder)
+    engine, report = load_engine(config, encoder=encoder)
     if not report.loaded:
         print(f"careerbot: {report.describe()}", file=sys.stderr)
-    return LiveEngine(config, encoder, answerer)
+    live = LiveEngine(config, encoder, engine)
+    live.warm_up_in_background()
+    return live
 
 
 def _ask(args: argparse.Namespace, config: Config) -> int:
@@ -199,10 +201,11 @@ def _sync(args: argparse.Namespace, config: Config) -> int:
 
 
 def _index(args: argparse.Namespace, config: Config) -> int:
-    from careerbot.engine import open_engine
+    from careerbot.engine import load_engine
 
     print(f"careerbot: indexing {config.knowledge.dir} into {config.index.dir}", file=sys.stderr)
-    _, report = open_engine(config, show_progress=True, rebuild=args.rebuild)
+    # Also folds the edits made since the last full build into one base segment (nothing re-embedded).
+    _, report = load_engine(config, show_progress=True, rebuild=args.rebuild, compact=True)
     print(f"careerbot: {report.describe()}", file=sys.stderr)
     return EXIT_OK
 

@@ -24,6 +24,11 @@ class KnowledgeConfig:
 @dataclass(frozen=True)
 class IndexConfig:
     dir: Path
+    # Above this many embedded texts the index is approximate (HNSW): exact search time grows with the
+    # size, HNSW's barely. Chosen by measurement: see benchmarks/ann_choice.py and the README.
+    approximate_above: int = 150_000
+    hnsw_neighbours: int = 32  # HNSW M: links per vector; more is more recall, memory and build time
+    hnsw_search_depth: int = 256  # HNSW efSearch: candidates examined per search (>= rows fetched)
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,7 @@ def config_from_mapping(raw: dict[str, Any], base_dir: Path, source: Path | None
         if key not in known:
             raise ConfigError(f"{_where(source)}unknown section [{key}] (known: {', '.join(sorted(known))})")
     knowledge = _section(raw, "knowledge", {"dir": "knowledge"}, source)
-    index = _section(raw, "index", {"dir": "var/index"}, source)
+    index = _section(raw, "index", {"dir": "var/index", **_defaults(IndexConfig, skip="dir")}, source)
     storage = _section(raw, "storage", {"database": "var/careerbot.sqlite3"}, source)
     discord = _section(raw, "discord", _defaults(DiscordConfig), source)
     model = _section(raw, "model", _defaults(ModelConfig), source)
@@ -103,6 +108,9 @@ def config_from_mapping(raw: dict[str, Any], base_dir: Path, source: Path | None
     _check_range(answering, "answering", "max_question_chars", 20, 100_000, source)
     _check_range(answering, "answering", "lexical_weight", 0.0, 1.0, source)
     _check_range(model, "model", "batch_size", 1, 4096, source)
+    _check_range(index, "index", "approximate_above", 0, 10**10, source)
+    _check_range(index, "index", "hnsw_neighbours", 4, 128, source)
+    _check_range(index, "index", "hnsw_search_depth", 16, 4096, source)
     _check_range(discord, "discord", "passive_min_score", -1.0, 1.0, source)
     _check_range(discord, "discord", "cooldown_uses", 1, 1000, source)
     _check_range(discord, "discord", "cooldown_seconds", 0.0, 86_400.0, source)
@@ -114,7 +122,7 @@ def config_from_mapping(raw: dict[str, Any], base_dir: Path, source: Path | None
             raise ConfigError(f"{_where(source)}discord.{key} must be a URL, got {discord[key]!r}")
     return Config(
         knowledge=KnowledgeConfig(dir=base_dir / knowledge["dir"]),
-        index=IndexConfig(dir=base_dir / index["dir"]),
+        index=IndexConfig(**{**index, "dir": base_dir / index["dir"]}),
         storage=StorageConfig(database=base_dir / storage["database"]),
         model=ModelConfig(**model),
         answering=AnsweringConfig(**answering),
@@ -123,8 +131,8 @@ def config_from_mapping(raw: dict[str, Any], base_dir: Path, source: Path | None
     )
 
 
-def _defaults(cls: type[Any]) -> dict[str, Any]:
-    return {f.name: f.default for f in dataclasses.fields(cls)}
+def _defaults(cls: type[Any], skip: str = "") -> dict[str, Any]:
+    return {f.name: f.default for f in dataclasses.fields(cls) if f.name != skip}
 
 
 def _section(raw: dict[str, Any], name: str, defaults: dict[str, Any], source: Path | None) -> dict[str, Any]:

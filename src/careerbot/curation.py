@@ -87,7 +87,7 @@ class Curator:
         revision_id = self.store.record_revision(
             change.entry_id, relative, moderator.id, moderator.name, action, change.before, change.after
         )
-        return Outcome(change, action, revision_id, self.live.reload())
+        return Outcome(change, action, revision_id, self.live.reload(change.prepared))
 
 
 __all__ = ["ChangeConflict", "ChangeRejected", "Curator", "Moderator", "Outcome"]

@@ -1,12 +1,47 @@
-"""Builds the answering engine from settings: the one place that wires knowledge, model and index."""
+"""Builds the answering engine from settings: the one place that wires knowledge, model and index.
+
+Start-up and reloads take the same path: load the stored index (if any), re-read only the knowledge
+files that changed since, bring the index up to date with just those, and save it.
+"""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from careerbot.answering import Answerer
 from careerbot.config import Config
-from careerbot.knowledge import load_knowledge
+from careerbot.knowledge import KnowledgeError
+from careerbot.knowledge.snapshot import Refresh, Snapshot, refresh
 from careerbot.retrieval.encoder import Encoder
-from careerbot.retrieval.persistence import IndexReport
+
+if TYPE_CHECKING:  # imported lazily below: `careerbot validate` must not pay for faiss
+    from careerbot.retrieval.retriever import Retriever
+
+
+@dataclass(frozen=True)
+class Engine:
+    answerer: Answerer
+    snapshot: Snapshot  # the knowledge it answers from, with the file stamps it was read at
+    retriever: Retriever
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    documents: int
+    embedded: int
+    changed_items: int
+    loaded: bool  # True: loaded from disk with no change to apply
+    seconds: float
+
+    def describe(self) -> str:
+        if self.loaded:
+            return f"index up to date: {self.documents} texts loaded in {self.seconds:.2f} s"
+        changed = f", {self.changed_items} entries changed" if self.changed_items else ""
+        return (
+            f"index saved: {self.documents} texts, {self.embedded} embedded{changed}, in {self.seconds:.2f} s"
+        )
 
 
 def open_engine(
@@ -15,21 +50,90 @@ def open_engine(
     show_progress: bool = False,
     rebuild: bool = False,
 ) -> tuple[Answerer, IndexReport]:
-    """Loads the knowledge (raising KnowledgeError if any file is bad), then the persisted index,
-    embedding only what changed. `encoder` defaults to the model named in the settings."""
-    knowledge = load_knowledge(config.knowledge.dir)
+    """Raises KnowledgeError if any knowledge file is bad. `encoder` defaults to the model in the settings."""
+    engine, report = load_engine(config, encoder, show_progress, rebuild)
+    return engine.answerer, report
+
+
+def load_engine(
+    config: Config,
+    encoder: Encoder | None = None,
+    show_progress: bool = False,
+    rebuild: bool = False,
+    compact: bool = False,
+) -> tuple[Engine, IndexReport]:
+    """`rebuild` re-embeds every text; `compact` folds edits into a new base segment (no embedding)."""
     if encoder is None:
         from careerbot.retrieval.encoder import SentenceTransformerEncoder
 
         encoder = SentenceTransformerEncoder(config.model)
+    from careerbot.retrieval import persistence
+
+    started = time.perf_counter()
+    stored = None
+    if not rebuild:
+        stored = persistence.load(
+            config.index.dir, config.knowledge.dir, encoder, config.index, config.answering.lexical_weight
+        )
+    current = None
+    if stored is not None:
+        snapshot, retriever = stored
+        current = Engine(Answerer(snapshot.knowledge, retriever, config.answering), snapshot, retriever)
+    return update_engine(config, encoder, current, show_progress, compact, started)
+
+
+def update_engine(
+    config: Config,
+    encoder: Encoder,
+    current: Engine | None,
+    show_progress: bool = False,
+    compact: bool = False,
+    started: float | None = None,
+    refreshed: Refresh | None = None,
+    save: bool = True,
+) -> tuple[Engine, IndexReport]:
+    """`current` brought up to date with the knowledge on disk (or with `refreshed`, if that was computed
+    from current's snapshot), and saved unless `save` is false. Leaves `current` untouched."""
     from careerbot.retrieval.retriever import Retriever
 
-    retriever, report = Retriever.open(
-        knowledge,
-        encoder,
-        config.index.dir,
-        lexical_weight=config.answering.lexical_weight,
-        show_progress=show_progress,
-        rebuild=rebuild,
+    started = time.perf_counter() if started is None else started
+    previous = current.snapshot if current else None
+    if refreshed is None or refreshed.previous is not previous or previous is None:
+        refreshed = refresh(config.knowledge.dir, previous)
+    if refreshed.snapshot is None:
+        raise KnowledgeError(refreshed.problems)
+    knowledge = refreshed.snapshot.knowledge
+    changed = refreshed.changed_items
+    # `careerbot index` leaves one base segment: edits are folded in (their vectors reused)
+    folding = compact and current is not None and (current.retriever.delta is not None or bool(changed))
+    if current is not None and changed == frozenset() and not folding:
+        report = IndexReport(_texts(current.retriever), 0, 0, True, time.perf_counter() - started)
+        return Engine(current.answerer, refreshed.snapshot, current.retriever), report
+    if current is not None and changed is not None and not folding:
+        retriever, embedded = current.retriever.changed(knowledge, changed)
+    else:
+        retriever, embedded = Retriever.build(
+            knowledge,
+            encoder,
+            config.index,
+            config.answering.lexical_weight,
+            known=current.retriever.known_vectors() if current else None,
+            show_progress=show_progress,
+        )
+    engine = Engine(Answerer(knowledge, retriever, config.answering), refreshed.snapshot, retriever)
+    if save:
+        save_engine(config, engine, encoder.model_id)
+    report = IndexReport(
+        _texts(retriever), embedded, len(changed or ()), False, time.perf_counter() - started
     )
-    return Answerer(knowledge, retriever, config.answering), report
+    return engine, report
+
+
+def save_engine(config: Config, engine: Engine, model_id: str) -> None:
+    from careerbot.retrieval import persistence
+
+    persistence.save(config.index.dir, config.knowledge.dir, engine.snapshot, engine.retriever, model_id)
+
+
+def _texts(retriever: Retriever) -> int:
+    return len(retriever.base) + (len(retriever.delta) if retriever.delta is not None else 0)

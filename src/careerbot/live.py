@@ -1,22 +1,27 @@
 """The engine that is live, and reloading it without a restart.
 
-A reload builds a whole new engine beside the live one (knowledge validated, only changed texts
-embedded) and swaps it in with one assignment, so questions keep being answered throughout and always
+A reload builds a new engine beside the live one (only the changed files re-read and validated, only
+their texts embedded) and swaps it in with one assignment, so questions keep being answered throughout and always
 by one consistent engine. If any knowledge file is bad, nothing is swapped: the live version stays.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from careerbot.answering import Answerer
 from careerbot.config import Config
-from careerbot.engine import open_engine
+from careerbot.engine import Engine, save_engine, update_engine
 from careerbot.knowledge import KnowledgeError, Problem
+from careerbot.knowledge.snapshot import Refresh, Snapshot
 from careerbot.retrieval.encoder import Encoder
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -29,11 +34,22 @@ class ReloadReport:
 
 
 class LiveEngine:
-    def __init__(self, config: Config, encoder: Encoder, answerer: Answerer) -> None:
+    def __init__(self, config: Config, encoder: Encoder, engine: Engine) -> None:
         self._config = config
         self._encoder = encoder
-        self._answerer = answerer
+        self._engine = engine
         self._reloading = threading.Lock()  # one reload at a time; answering never waits on it
+        self._saves = ThreadPoolExecutor(max_workers=1, thread_name_prefix="careerbot-save")  # in order
+
+    def _save(self, engine: Engine) -> None:
+        try:
+            save_engine(self._config, engine, self._encoder.model_id)
+        except Exception:  # the live engine is fine; only the next start will redo the work
+            log.exception("could not save the index to %s", self._config.index.dir)
+
+    def flush(self) -> None:
+        """Waits until every reload so far is saved to the index folder."""
+        self._saves.submit(lambda: None).result()
 
     @property
     def encoder(self) -> Encoder:
@@ -45,18 +61,37 @@ class LiveEngine:
 
     @property
     def answerer(self) -> Answerer:
-        return self._answerer
+        return self._engine.answerer
 
-    def reload(self) -> ReloadReport:
-        """Blocking (it may embed): call it from a worker thread."""
+    def warm_up_in_background(self) -> None:
+        """Prepares, in a thread, what the first /faq browse or edit would otherwise wait for: start-up
+        decodes entries only as answers need them (see KnowledgeBase.deferred), and edits are checked
+        against a table of every phrasing."""
+        knowledge = self.answerer.knowledge
+        threading.Thread(target=knowledge.phrasings, name="careerbot-warm-up", daemon=True).start()
+
+    def snapshot(self) -> Snapshot:
+        """The knowledge as the live engine last read it (edits are validated against it)."""
+        return self._engine.snapshot
+
+    def reload(self, prepared: Refresh | None = None) -> ReloadReport:
+        """Blocking (it may embed): call it from a worker thread. `prepared` is a change's knowledge as
+        the writer validated it; it spares reading and checking again if nothing reloaded meanwhile.
+        The new index is saved in the background: the files are on disk, so if the process stops
+        first, the next start applies them again."""
         started = time.perf_counter()
         with self._reloading:
             try:
-                answerer, report = open_engine(self._config, encoder=self._encoder)
+                engine, report = update_engine(
+                    self._config, self._encoder, self._engine, refreshed=prepared, save=False
+                )
             except KnowledgeError as exc:
-                live = len(self._answerer.knowledge.entries)
+                live = len(self.answerer.knowledge.entries)
                 return ReloadReport(False, live, time.perf_counter() - started, problems=exc.problems)
-            self._answerer = answerer
+            self._engine = engine
+            if not report.loaded:
+                self._saves.submit(self._save, engine)
+                self.warm_up_in_background()
         return ReloadReport(
-            True, len(answerer.knowledge.entries), time.perf_counter() - started, report.embedded
+            True, len(engine.answerer.knowledge.entries), time.perf_counter() - started, report.embedded
         )

@@ -11,10 +11,9 @@ import discord
 import pytest
 import pytest_asyncio
 
-from careerbot.answering import Answerer
 from careerbot.bot.client import CareerBot, create_bot, point_at
 from careerbot.config import Config, DiscordConfig
-from careerbot.engine import open_engine
+from careerbot.engine import load_engine
 from careerbot.live import LiveEngine
 from careerbot.store import Store
 from tests.fakes import FakeEncoder
@@ -23,14 +22,10 @@ StartBot = Callable[..., Awaitable[CareerBot]]
 
 
 @pytest.fixture
-def answerer(config: Config) -> Answerer:
-    engine, _ = open_engine(config, encoder=FakeEncoder())
-    return engine
-
-
-@pytest.fixture
-def live(config: Config, answerer: Answerer) -> LiveEngine:
-    return LiveEngine(config, FakeEncoder(), answerer)
+def live(config: Config) -> LiveEngine:
+    encoder = FakeEncoder()
+    engine, _ = load_engine(config, encoder=encoder)
+    return LiveEngine(config, encoder, engine)
 
 
 async def _no_wait(shard_id: int | None, *, initial: bool = False) -> None:

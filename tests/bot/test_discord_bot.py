@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from careerbot.config import Config
-from careerbot.engine import open_engine
+from careerbot.engine import load_engine
 from careerbot.live import LiveEngine
 from tests.bot.conftest import StartBot
 from tests.conftest import write_entry
@@ -298,7 +298,7 @@ async def test_topics_page_with_buttons(fake_discord: Any, start_bot: StartBot, 
             [f"{tool}?", f"is {tool} worth learning", f"who uses {tool}"],
             "A tool.",
         )
-    engine, _ = open_engine(config, encoder=FakeEncoder())
+    engine, _ = load_engine(config, encoder=FakeEncoder())
     await start_bot(LiveEngine(config, FakeEncoder(), engine))
     interaction = await fake_discord.slash("topics", {"topic": "stack"})
     first = (await interaction.response())["data"]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from careerbot.config import Config
-from careerbot.engine import open_engine
+from careerbot.engine import load_engine
 from careerbot.live import LiveEngine
 from tests.bot.conftest import StartBot
 from tests.conftest import write_entry
@@ -249,7 +249,7 @@ async def test_stats_show_topics_most_asked_votes_and_due_reviews(
 ) -> None:
     path = config.knowledge.dir / "faq" / "stack" / "pytorch.yaml"
     path.write_text(path.read_text().replace("reviewed_on: 2026-11-23", "reviewed_on: 2020-01-01"))
-    engine, _ = open_engine(config, encoder=FakeEncoder())
+    engine, _ = load_engine(config, encoder=FakeEncoder())
     await start_bot(LiveEngine(config, FakeEncoder(), engine), review_days=365)
     await ask(fake_discord, "sklearn uses")
     embed = (await (await fake_discord.slash("kb", subcommand="stats", user=moderator())).response())["data"][

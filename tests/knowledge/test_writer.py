@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from careerbot.knowledge import load_knowledge
+from careerbot.knowledge import load_knowledge, loader
+from careerbot.knowledge.snapshot import refresh
 from careerbot.knowledge.writer import ChangeConflict, ChangeRejected, KnowledgeWriter, entry_text
 
 NEW = {
@@ -146,3 +147,20 @@ def test_a_writer_killed_midway_leaves_the_old_file_or_the_new_never_a_torn_one(
         assert target.read_text() in versions
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "entry.yaml"]
     assert all(name.startswith(".entry.yaml.") and name.endswith(".tmp") for name in leftovers)
+
+
+def test_with_a_snapshot_a_change_is_checked_against_files_changed_since(
+    knowledge_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snapshot spares reading every file, yet an entry pulled from git meanwhile still counts."""
+    snapshot = refresh(knowledge_dir, None).snapshot
+    pulled = {**NEW, "id": "notebooks", "question": "What are notebooks for?", "paraphrases": ["a", "b", "c"]}
+    KnowledgeWriter(knowledge_dir).save(pulled, expected=None)
+    parsed: list[Path] = []
+    real = loader.parse_entry_file
+    monkeypatch.setattr(loader, "parse_entry_file", lambda p, t=None: parsed.append(p) or real(p, t))
+    writer = KnowledgeWriter(knowledge_dir, lambda: snapshot)
+    with pytest.raises(ChangeRejected, match=r"'What are notebooks for\?' ~ 'What are notebooks for\?'"):
+        writer.save({**NEW, "paraphrases": ["What are notebooks for?", "jupyter lab", "x"]}, expected=None)
+    assert sorted(p.name for p in parsed) == ["jupyter.yaml", "notebooks.yaml"]
+    assert not (knowledge_dir / "faq" / "stack" / "jupyter.yaml").exists()

@@ -7,7 +7,10 @@ import pytest
 
 from careerbot.knowledge import Entry, KnowledgeBase, Source
 from careerbot.retrieval.documents import Document
-from careerbot.retrieval.retriever import Retriever
+from careerbot.retrieval.encoder import Encoder
+from careerbot.retrieval.lexical import LexicalStats
+from careerbot.retrieval.retriever import Retriever, keywords_of
+from careerbot.retrieval.segment import Segment
 from tests.fakes import FakeEncoder
 
 
@@ -37,6 +40,17 @@ def unit(angle_degrees: float) -> list[float]:
     return [float(np.cos(angle)), float(np.sin(angle))]
 
 
+def retriever(
+    knowledge: KnowledgeBase,
+    documents: list[Document],
+    vectors: np.ndarray,
+    encoder: Encoder,
+    lexical_weight: float = 0.0,
+) -> Retriever:
+    lexical = LexicalStats.build({item.id: keywords_of(item) for item in knowledge.items})
+    return Retriever(knowledge, encoder, Segment.build(documents, vectors), lexical, lexical_weight)
+
+
 @pytest.fixture
 def knowledge() -> KnowledgeBase:
     return KnowledgeBase((entry("lucky", "sagemaker"), entry("steady", "vertex")), ())
@@ -53,8 +67,7 @@ def test_several_agreeing_texts_outrank_one_lucky_match(knowledge: KnowledgeBase
     ]
     # lucky: one text at 10 degrees from the query, two far off; steady: three at 20 degrees.
     vectors = np.array([unit(10), unit(80), unit(85), unit(20), unit(20), unit(20)], dtype=np.float32)
-    retriever = Retriever(knowledge, documents, vectors, TableEncoder({"q": unit(0)}))
-    first, second = retriever.search("q")
+    first, second = retriever(knowledge, documents, vectors, TableEncoder({"q": unit(0)})).search("q")
     assert (first.item_id, second.item_id) == ("steady", "lucky")
     assert first.rank_score == pytest.approx(np.cos(np.radians(20)), abs=1e-6)
     assert second.score == pytest.approx(np.cos(np.radians(10)), abs=1e-6), "score is the best single text"
@@ -65,13 +78,11 @@ def test_keyword_weight_lifts_an_exact_keyword_match(knowledge: KnowledgeBase) -
     documents = [Document("lucky", "question", "sagemaker"), Document("steady", "question", "vertex")]
     vectors = np.array([unit(30), unit(25)], dtype=np.float32)
     encoder = TableEncoder({"sagemaker": unit(0)})
-    assert Retriever(knowledge, documents, vectors, encoder).search("sagemaker")[0].item_id == "steady"
-    boosted = Retriever(knowledge, documents, vectors, encoder, lexical_weight=0.1).search("sagemaker")
+    assert retriever(knowledge, documents, vectors, encoder).search("sagemaker")[0].item_id == "steady"
+    boosted = retriever(knowledge, documents, vectors, encoder, lexical_weight=0.1).search("sagemaker")
     assert boosted[0].item_id == "lucky" and boosted[0].lexical == 1.0
 
 
 def test_mismatched_documents_and_vectors_are_refused(knowledge: KnowledgeBase) -> None:
     with pytest.raises(ValueError, match="2 documents but 1 vectors"):
-        Retriever(
-            knowledge, [Document("lucky", "question", "x")] * 2, np.zeros((1, 2), np.float32), FakeEncoder()
-        )
+        Segment.build([Document("lucky", "question", "x")] * 2, np.zeros((1, 2), np.float32))

@@ -55,7 +55,7 @@ class CareerBot(commands.Bot):
         )
         self.engine = engine
         self.store = store
-        self.curator = Curator(KnowledgeWriter(engine.knowledge_dir), store, engine)
+        self.curator = Curator(KnowledgeWriter(engine.knowledge_dir, engine.snapshot), store, engine)
         self.batcher = AnswerBatcher(lambda: self.engine.answerer)
         self._titles: tuple[KnowledgeBase, TitleIndex] | None = None
         self.settings = settings

@@ -94,7 +94,7 @@ def parse_entry(located: LocatedYaml, path: Path) -> tuple[Entry | None, list[Pr
         tags=tuple(tags),
         sources=tuple(sources),
         reviewed_on=reviewed_on,
-        path=path,
+        root=path.parents[2],  # the checks above put the file at <root>/faq/<topic>/<id>.yaml
     ), []
 
 

@@ -7,14 +7,16 @@ problems do, each naming file, line and field, so bad content can never replace 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from rapidfuzz import fuzz, process
+import numpy as np
+from rapidfuzz import fuzz, process, utils
 
 from careerbot.knowledge.article_file import parse_article_file
 from careerbot.knowledge.faq_file import parse_entry_file
-from careerbot.knowledge.models import Entry, KnowledgeBase, Passage
+from careerbot.knowledge.models import Entry, Item, KnowledgeBase, Passage
+from careerbot.knowledge.near_duplicates import near_duplicate_pairs
 from careerbot.knowledge.problems import KnowledgeError, Problem
 from careerbot.knowledge.yaml_lines import LocatedYaml
 
@@ -36,14 +38,70 @@ def validate_knowledge(
     overlay = overlay or {}
     if not root.is_dir():
         return None, [Problem(root, None, None, "the knowledge folder does not exist")]
-    problems: list[Problem] = []
-    entries: list[Entry] = []
-    lines: dict[str, LocatedYaml] = {}
-    passages: list[Passage] = []
     faq_root = root / "faq"
     on_disk = set(faq_root.rglob("*")) if faq_root.is_dir() else set()
     paths = {p for p in on_disk if not p.is_dir()} | {p for p, text in overlay.items() if text is not None}
-    for path in sorted(paths - {p for p, text in overlay.items() if text is None}):
+    paths -= {p for p, text in overlay.items() if text is None}
+    entries, lines, problems = _parse_entries(root, sorted(paths), overlay)
+    passages: list[Passage] = []
+    for path in sorted((root / "articles").glob("*.md")):
+        found_passages, found = parse_article_file(path)
+        problems += found
+        passages += found_passages
+    if not entries and not problems:
+        problems.append(Problem(faq_root, None, None, "no FAQ entries found (faq/<topic>/<id>.yaml)"))
+    problems += _duplicate_ids(entries, [*entries, *passages])
+    problems += _duplicate_phrasings(entries, lines)
+    problems += _unknown_sections(entries, {passage.id for passage in passages}, lines)
+    if problems:
+        return None, sorted(problems, key=lambda p: (str(p.path), p.line or 0))
+    return KnowledgeBase(tuple(entries), tuple(passages)), []
+
+
+def apply_entry_changes(
+    knowledge: KnowledgeBase,
+    root: Path,
+    changed: set[Path],
+    overlay: Mapping[Path, str | None] | None = None,
+) -> tuple[KnowledgeBase | None, list[Problem]]:
+    """`knowledge` (valid) with the entry files in `changed` re-read (or dropped, if gone): the same
+    checks as a full load, but each pair-wise check only for the changed entries. Pairs of unchanged
+    entries passed when `knowledge` was loaded, so the result is exactly as valid, in time that grows
+    with the change rather than with the knowledge (bar one pass over its phrasings in C)."""
+    overlay = overlay or {}
+    changed = set(changed) | set(overlay)
+
+    def present(path: Path) -> bool:
+        return overlay[path] is not None if path in overlay else path.is_file()
+
+    changed_files = {path.relative_to(root).as_posix() for path in changed}
+    # A file faq/<topic>/<id>.yaml holds the entry <id>: the entries replaced are found by id, not by
+    # scanning all entries.
+    replaced = {
+        entry.id
+        for path in changed
+        if isinstance(entry := knowledge.get(path.stem), Entry) and entry.file in changed_files
+    }
+    fresh, lines, problems = _parse_entries(root, sorted(p for p in changed if present(p)), overlay)
+    entries = [entry for entry in knowledge.entries if entry.id not in replaced] + fresh
+    if not entries and not problems:
+        problems.append(Problem(root / "faq", None, None, "no FAQ entries found (faq/<topic>/<id>.yaml)"))
+    problems += _ids_taken(fresh, knowledge, replaced)
+    problems += _clashing_phrasings(fresh, knowledge, replaced, lines)
+    problems += _unknown_sections(fresh, {passage.id for passage in knowledge.passages}, lines)
+    if problems:
+        return None, sorted(problems, key=lambda p: (str(p.path), p.line or 0))
+    return KnowledgeBase(tuple(entries), knowledge.passages), []
+
+
+def _parse_entries(
+    root: Path, paths: list[Path], overlay: Mapping[Path, str | None]
+) -> tuple[list[Entry], dict[str, LocatedYaml], list[Problem]]:
+    faq_root = root / "faq"
+    problems: list[Problem] = []
+    entries: list[Entry] = []
+    lines: dict[str, LocatedYaml] = {}
+    for path in paths:
         if path.suffix == ".yml" or (path.suffix == ".yaml" and path.parent == faq_root):
             problems.append(Problem(path, None, None, "entries live in faq/<topic>/<id>.yaml"))
         elif path.suffix == ".yaml":
@@ -52,63 +110,103 @@ def validate_knowledge(
             if entry and located:
                 entries.append(entry)
                 lines[entry.id] = located
-    for path in sorted((root / "articles").glob("*.md")):
-        found_passages, found = parse_article_file(path)
-        problems += found
-        passages += found_passages
-    if not entries and not problems:
-        problems.append(Problem(faq_root, None, None, "no FAQ entries found (faq/<topic>/<id>.yaml)"))
-    problems += _duplicate_ids(entries, passages)
-    problems += _duplicate_phrasings(entries, lines)
-    problems += _unknown_sections(entries, {passage.id for passage in passages}, lines)
-    if problems:
-        return None, sorted(problems, key=lambda p: (str(p.path), p.line or 0))
-    return KnowledgeBase(tuple(entries), tuple(passages)), []
+    return entries, lines, problems
 
 
 def normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
-def _duplicate_ids(entries: list[Entry], passages: list[Passage]) -> list[Problem]:
-    seen: dict[str, Path | None] = {}
-    problems = []
-    items: list[Entry | Passage] = [*entries, *passages]
+def _duplicate_ids(checked: list[Entry], items: Sequence[Item]) -> list[Problem]:
+    """Each checked entry's id must be unique among `items` (which include it)."""
+    first: dict[str, Item] = {}
     for item in items:
-        if item.id in seen:
+        first.setdefault(item.id, item)
+    owners = {id(entry) for entry in checked}
+    problems = []
+    for item in items:
+        earlier = first[item.id]
+        if earlier is not item and (id(item) in owners or id(earlier) in owners):
             problems.append(
-                Problem(item.path or Path("?"), 1, "id", f"duplicate id {item.id!r}, also in {seen[item.id]}")
+                Problem(item.path or Path("?"), 1, "id", f"duplicate id {item.id!r}, also in {earlier.path}")
             )
-        seen.setdefault(item.id, item.path)
     return problems
 
 
 def _duplicate_phrasings(entries: list[Entry], lines: dict[str, LocatedYaml]) -> list[Problem]:
     """Every question and paraphrase must be distinct text, within an entry and across entries."""
+    owners = _owners(entries)
+    pairs = near_duplicate_pairs([_phrasing(*owner) for owner in owners], NEAR_DUPLICATE_RATIO)
+    return [_same_phrasing(owners[b], owners[a], lines) for a, b in pairs]
+
+
+def _ids_taken(fresh: list[Entry], knowledge: KnowledgeBase, replaced: set[str]) -> list[Problem]:
+    problems = []
+    seen: dict[str, Entry] = {}
+    for entry in fresh:
+        other = seen.get(entry.id) or knowledge.get(entry.id)
+        if other is not None and (other.id not in replaced or other is seen.get(entry.id)):
+            problems.append(
+                Problem(entry.path or Path("?"), 1, "id", f"duplicate id {entry.id!r}, also in {other.path}")
+            )
+        seen.setdefault(entry.id, entry)
+    return problems
+
+
+def _clashing_phrasings(
+    fresh: list[Entry], knowledge: KnowledgeBase, replaced: set[str], lines: dict[str, LocatedYaml]
+) -> list[Problem]:
+    """The changed entries' phrasings against each other and against every unchanged entry's."""
+    mine = _owners(fresh)
+    problems = [_same_phrasing(mine[b], mine[a], lines) for a, b in _pairs_among(mine)]
+    texts, ids, starts = knowledge.phrasings()  # processed as near_duplicate_pairs does: both agree
+    matrix = process.cdist(
+        [utils.default_process(_phrasing(*owner)) for owner in mine],
+        texts,
+        scorer=fuzz.ratio,
+        score_cutoff=NEAR_DUPLICATE_RATIO,
+        dtype=np.uint8,
+        workers=-1,
+    )
+    for a, column in zip(*matrix.nonzero(), strict=True):
+        number = int(np.searchsorted(starts, column, side="right")) - 1
+        if ids[number] in replaced:
+            continue
+        entry = knowledge.get(ids[number])
+        assert isinstance(entry, Entry)
+        part = int(column) - int(starts[number])
+        other = (entry, "question", None) if part == 0 else (entry, "paraphrases", part - 1)
+        problems.append(_same_phrasing(mine[a], other, lines))
+    return problems
+
+
+def _pairs_among(owners: list[tuple[Entry, str, int | None]]) -> list[tuple[int, int]]:
+    return near_duplicate_pairs([_phrasing(*owner) for owner in owners], NEAR_DUPLICATE_RATIO)
+
+
+def _same_phrasing(
+    reported: tuple[Entry, str, int | None],
+    first: tuple[Entry, str, int | None],
+    lines: dict[str, LocatedYaml],
+) -> Problem:
+    entry, field, i = reported
+    label = f"item {i + 1}" if i is not None else "the question"
+    return Problem(
+        entry.path or Path("?"),
+        lines[entry.id].line(field, i),
+        field,
+        f"{label} is the same as or nearly the same as {first[1]} "
+        f"{'' if first[2] is None else f'item {first[2] + 1} '}of {first[0].id!r}: "
+        f"{_phrasing(*reported)!r} ~ {_phrasing(*first)!r}",
+    )
+
+
+def _owners(entries: list[Entry]) -> list[tuple[Entry, str, int | None]]:
     owners: list[tuple[Entry, str, int | None]] = []
     for entry in entries:
         owners.append((entry, "question", None))
         owners += [(entry, "paraphrases", i) for i in range(len(entry.paraphrases))]
-    texts = [normalise(_phrasing(entry, field, i)) for entry, field, i in owners]
-    matrix = process.cdist(texts, texts, scorer=fuzz.ratio, score_cutoff=NEAR_DUPLICATE_RATIO, workers=1)
-    problems = []
-    for a, b in zip(*matrix.nonzero(), strict=True):
-        if a >= b:
-            continue
-        first, second = owners[a], owners[b]
-        entry, field, i = second
-        label = f"item {i + 1}" if i is not None else "the question"
-        problems.append(
-            Problem(
-                entry.path or Path("?"),
-                lines[entry.id].line(field, i),
-                field,
-                f"{label} is the same as or nearly the same as {first[1]} "
-                f"{'' if first[2] is None else f'item {first[2] + 1} '}of {first[0].id!r}: "
-                f"{_phrasing(*second)!r} ~ {_phrasing(*first)!r}",
-            )
-        )
-    return problems
+    return owners
 
 
 def _phrasing(entry: Entry, field: str, i: int | None) -> str:

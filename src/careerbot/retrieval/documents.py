@@ -3,35 +3,35 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
-from careerbot.knowledge import KnowledgeBase
+from careerbot.knowledge import Entry, Item, KnowledgeBase
+
+KINDS = ("question", "paraphrase", "answer", "passage")
 
 
 @dataclass(frozen=True)
 class Document:
     item_id: str
-    kind: str  # question | paraphrase | answer | passage
+    kind: str  # one of KINDS
     text: str
+    part: int = 0  # which paraphrase
 
     @property
-    def key(self) -> str:
+    def key(self) -> bytes:
         """Identifies the embedded text, so an unchanged text keeps its vector across rebuilds."""
-        return hashlib.sha256(f"{self.kind}\0{self.text}".encode()).hexdigest()
+        return hashlib.sha256(f"{self.kind}\0{self.text}".encode()).digest()
 
 
 def documents_for(knowledge: KnowledgeBase) -> list[Document]:
-    documents: list[Document] = []
-    for entry in knowledge.entries:
-        documents.append(Document(entry.id, "question", entry.question))
-        documents += [Document(entry.id, "paraphrase", text) for text in entry.paraphrases]
-        documents.append(Document(entry.id, "answer", f"{entry.question} {entry.answer}"))
-    for passage in knowledge.passages:
-        documents.append(Document(passage.id, "passage", f"{passage.title}. {passage.text}"))
-    return documents
+    return [document for item in knowledge.items for document in documents_of(item)]
 
 
-def content_hash(model_id: str, documents: list[Document]) -> str:
-    payload = json.dumps([model_id, [[d.item_id, d.kind, d.text] for d in documents]], ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()
+def documents_of(item: Item) -> list[Document]:
+    if isinstance(item, Entry):
+        return [
+            Document(item.id, "question", item.question),
+            *(Document(item.id, "paraphrase", text, i) for i, text in enumerate(item.paraphrases)),
+            Document(item.id, "answer", f"{item.question} {item.answer}"),
+        ]
+    return [Document(item.id, "passage", f"{item.title}. {item.text}")]

@@ -1,23 +1,59 @@
-"""Nearest-neighbour search over unit vectors. The only module that imports faiss."""
+"""Nearest-neighbour search over unit vectors. The only module that imports faiss.
+
+Small indexes are exact (a flat inner-product scan: on unit vectors, the scores are cosines). Above
+`approximate_above` texts the scan's time, which grows with the size, is replaced by an HNSW graph, whose
+search time barely does; its recall against exact search is measured in benchmarks/ann_choice.py.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import faiss
 import numpy as np
 
+from careerbot.config import IndexConfig
 from careerbot.retrieval.encoder import Vectors
 
 
 class VectorIndex:
-    """Exact inner-product search: on unit vectors, the scores are cosine similarities."""
+    def __init__(self, index: faiss.Index) -> None:
+        self._index = index
 
-    def __init__(self, vectors: Vectors) -> None:
+    @classmethod
+    def build(cls, vectors: Vectors, settings: IndexConfig | None = None) -> VectorIndex:
         if vectors.ndim != 2:
             raise ValueError("vectors must be a 2-D array")
-        self.dimension = int(vectors.shape[1])
-        self._index = faiss.IndexFlatIP(self.dimension)
+        dimension = int(vectors.shape[1])
+        index: faiss.Index
+        if settings is not None and len(vectors) > settings.approximate_above:
+            index = faiss.IndexHNSWFlat(dimension, settings.hnsw_neighbours, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efSearch = settings.hnsw_search_depth
+        else:
+            index = faiss.IndexFlatIP(dimension)
         if len(vectors):
-            self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        return cls(index)
+
+    @classmethod
+    def load(cls, path: Path, settings: IndexConfig | None = None) -> VectorIndex:
+        # Memory-mapped, not read: start-up costs the same at 1 GB of vectors as at 1 MB. The files
+        # are never modified once written, so mapping them is safe.
+        index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
+        if settings is not None and isinstance(index, faiss.IndexHNSW):
+            index.hnsw.efSearch = settings.hnsw_search_depth
+        return cls(index)
+
+    def save(self, path: Path) -> None:
+        faiss.write_index(self._index, str(path))
+
+    @property
+    def approximate(self) -> bool:
+        return not isinstance(self._index, faiss.IndexFlat)
+
+    @property
+    def dimension(self) -> int:
+        return int(self._index.d)
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
@@ -27,3 +63,8 @@ class VectorIndex:
         k = max(1, min(k, len(self)))
         scores, rows = self._index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
         return scores, rows
+
+    def vectors(self) -> Vectors:
+        """Every stored vector, in row order (to reuse them when the index is rebuilt)."""
+        stored: Vectors = self._index.reconstruct_n(0, len(self))
+        return stored

@@ -1,27 +1,110 @@
-"""Keyword scores (BM25, from the bm25s library) for the short keyword questions embeddings miss."""
+"""Keyword scores (BM25) for the short keyword questions embeddings miss.
+
+The keyword score only ever re-ranks items the vector search already found, so it is computed for
+those candidates alone, from corpus statistics (document frequencies, lengths) that an edit updates in
+time proportional to the edited entry. The formula is bm25s's default (Lucene: k1 1.5, b 0.75) with
+its tokenisation and English stop words; a test checks the scores against bm25s itself.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 
-import bm25s
 import numpy as np
-from numpy.typing import NDArray
+from bm25s.stopwords import STOPWORDS_EN
+
+K1 = 1.5
+B = 0.75
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+_STOPWORDS = frozenset(STOPWORDS_EN)
 
 
-class LexicalIndex:
-    def __init__(self, texts: Sequence[str]) -> None:
-        self._tokenizer = bm25s.tokenization.Tokenizer(stopwords="en")
-        ids = self._tokenizer.tokenize(list(texts), update_vocab=True, return_as="ids", show_progress=False)
-        self._bm25 = bm25s.BM25()
-        self._bm25.index(ids, show_progress=False)
-        self._size = len(texts)
+@lru_cache(maxsize=65536)  # candidates repeat across questions; texts are immutable, so caching is safe
+def _term_counts(text: str) -> Counter[str]:
+    return Counter(tokenize(text))
 
-    def scores(self, query: str) -> NDArray[np.float32]:
-        """One BM25 score per indexed text, scaled so the best is 1 (all zero when no word matches)."""
-        ids = self._tokenizer.tokenize([query], update_vocab=False, return_as="ids", show_progress=False)
-        raw = np.asarray(self._bm25.get_scores(ids[0]), dtype=np.float32) if ids and ids[0] else None
-        if raw is None or raw.size != self._size or float(raw.max()) <= 0.0:
-            return np.zeros(self._size, dtype=np.float32)
-        scaled: NDArray[np.float32] = raw / raw.max()
-        return scaled
+
+def tokenize(text: str) -> list[str]:
+    return [word for word in _WORD.findall(text.lower()) if word not in _STOPWORDS]
+
+
+@dataclass(frozen=True)
+class LexicalStats:
+    """How many items hold each term, and each item's length in terms."""
+
+    document_frequency: Mapping[str, int]
+    lengths: Mapping[str, int]  # item id -> number of terms
+    total_length: int
+
+    @classmethod
+    def build(cls, texts: Mapping[str, str]) -> LexicalStats:
+        frequency: Counter[str] = Counter()
+        lengths = {}
+        for item_id, text in texts.items():
+            counts = _term_counts(text)
+            frequency.update(counts.keys())
+            lengths[item_id] = sum(counts.values())
+        return cls(frequency, lengths, sum(lengths.values()))
+
+    def changed(self, removed: Mapping[str, str], added: Mapping[str, str]) -> LexicalStats:
+        """These statistics with the `removed` items' texts taken out and the `added` ones put in."""
+        frequency = Counter(self.document_frequency)
+        lengths = dict(self.lengths)
+        for item_id, text in removed.items():
+            frequency.subtract(_term_counts(text).keys())
+            lengths.pop(item_id, None)
+        for item_id, text in added.items():
+            counts = _term_counts(text)
+            frequency.update(counts.keys())
+            lengths[item_id] = sum(counts.values())
+        return LexicalStats(+frequency, lengths, sum(lengths.values()))
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """For np.savez: arrays load far faster than JSON at 100k items."""
+        return {
+            "terms": np.array(list(self.document_frequency), dtype=np.str_),
+            "frequencies": np.fromiter(self.document_frequency.values(), np.int64),
+            "items": np.array(list(self.lengths), dtype=np.str_),
+            "lengths": np.fromiter(self.lengths.values(), np.int64),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> LexicalStats:
+        lengths = dict(zip(arrays["items"].tolist(), arrays["lengths"].tolist(), strict=True))
+        frequency = dict(zip(arrays["terms"].tolist(), arrays["frequencies"].tolist(), strict=True))
+        return cls(frequency, lengths, sum(lengths.values()))
+
+
+class LexicalScorer:
+    def __init__(self, stats: LexicalStats, text_of: Callable[[str], str]) -> None:
+        self._stats = stats
+        self._text_of = text_of
+        count = len(stats.lengths)
+        self._average_length = stats.total_length / count if count else 1.0
+        self._count = count
+
+    def scores(self, question: str, item_ids: Iterable[str]) -> dict[str, float]:
+        """BM25 of each given item, scaled so the best of them is 1; items matching no word are left out."""
+        terms = set(tokenize(question))
+        if not terms or not self._count:
+            return {}
+        idf = {
+            term: math.log(1 + (self._count - df + 0.5) / (df + 0.5))
+            for term in terms
+            if (df := self._stats.document_frequency.get(term, 0)) > 0
+        }
+        raw = {}
+        for item_id in item_ids:
+            counts = _term_counts(self._text_of(item_id))
+            length = self._stats.lengths.get(item_id, 0)
+            norm = K1 * ((1 - B) + B * length / self._average_length)
+            score = sum(weight * counts[t] / (norm + counts[t]) for t, weight in idf.items() if counts[t])
+            if score > 0:
+                raw[item_id] = score
+        best = max(raw.values(), default=0.0)
+        return {item_id: score / best for item_id, score in raw.items()} if best > 0 else {}

@@ -1,19 +1,24 @@
-"""Question -> ranked knowledge items: embeddings (faiss) with a BM25 keyword boost."""
+"""Question -> ranked knowledge items: embeddings (faiss) with a BM25 keyword boost.
+
+The texts live in two segments. The base holds everything as of the last full build and may be large
+(and approximate). An edit never touches it: the edited items' base rows are marked superseded and their
+current texts go into a small exact `delta` segment, so making an edit live costs time in proportion to
+the edit. `careerbot index` folds the delta back into a new base.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from careerbot.knowledge import Entry, KnowledgeBase
+from careerbot.config import IndexConfig
+from careerbot.knowledge import Entry, Item, KnowledgeBase
 from careerbot.retrieval.candidate import Candidate
-from careerbot.retrieval.documents import Document, documents_for
+from careerbot.retrieval.documents import Document, documents_of
 from careerbot.retrieval.encoder import Encoder, Vectors
-from careerbot.retrieval.index import VectorIndex
-from careerbot.retrieval.lexical import LexicalIndex
-from careerbot.retrieval.persistence import IndexReport, load_or_build
+from careerbot.retrieval.lexical import LexicalScorer, LexicalStats
+from careerbot.retrieval.segment import Segment
 
 # Rows fetched from faiss per question before grouping by item: enough that every item in the
 # candidate list is scored by its best rows.
@@ -25,38 +30,61 @@ class Retriever:
     def __init__(
         self,
         knowledge: KnowledgeBase,
-        documents: list[Document],
-        vectors: Vectors,
         encoder: Encoder,
+        base: Segment,
+        lexical: LexicalStats,
         lexical_weight: float = 0.0,
+        delta: Segment | None = None,
+        superseded: frozenset[str] = frozenset(),
     ) -> None:
-        if len(documents) != len(vectors):
-            raise ValueError(f"{len(documents)} documents but {len(vectors)} vectors")
-        self._documents = documents
+        self.knowledge = knowledge
+        self.base, self.delta, self.superseded, self.lexical = base, delta, superseded, lexical
         self._encoder = encoder
-        self._index = VectorIndex(vectors)
         self._lexical_weight = lexical_weight
-        self._item_ids = [item.id for item in knowledge.items]
-        self._lexical = (
-            LexicalIndex([_keywords_of(knowledge, item_id) for item_id in self._item_ids])
-            if lexical_weight > 0
-            else None
-        )
+        self._keywords = LexicalScorer(lexical, lambda item_id: keywords_of(knowledge.get(item_id)))
 
     @classmethod
-    def open(
+    def build(
         cls,
         knowledge: KnowledgeBase,
         encoder: Encoder,
-        index_dir: Path,
+        settings: IndexConfig | None = None,
         lexical_weight: float = 0.0,
+        known: Mapping[bytes, np.ndarray] | None = None,
         show_progress: bool = False,
-        rebuild: bool = False,
-    ) -> tuple[Retriever, IndexReport]:
-        """Loads the persisted index, embedding only texts it does not hold yet."""
-        documents = documents_for(knowledge)
-        vectors, report = load_or_build(index_dir, documents, encoder, show_progress, force=rebuild)
-        return cls(knowledge, documents, vectors, encoder, lexical_weight), report
+    ) -> tuple[Retriever, int]:
+        """A retriever with everything in one base segment, and how many texts were embedded (texts whose
+        key is in `known` reuse that vector)."""
+        documents = [document for item in knowledge.items for document in documents_of(item)]
+        vectors, embedded = _embed(documents, encoder, known or {}, show_progress)
+        lexical = LexicalStats.build({item.id: keywords_of(item) for item in knowledge.items})
+        base = Segment.build(documents, vectors, settings)
+        return cls(knowledge, encoder, base, lexical, lexical_weight), embedded
+
+    def changed(self, knowledge: KnowledgeBase, changed_ids: frozenset[str]) -> tuple[Retriever, int]:
+        """This retriever for `knowledge`, which differs from ours only in the items `changed_ids`
+        (added, edited or removed). Leaves self untouched: the live engine keeps answering with it."""
+        superseded = self.superseded | changed_ids
+        current = [item for i in sorted(superseded) if (item := knowledge.get(i)) is not None]
+        documents = [document for item in current for document in documents_of(item)]
+        known = self.delta.vectors_by_key() if self.delta is not None else {}
+        vectors, embedded = _embed(documents, self._encoder, known, False)
+        lexical = self.lexical.changed(
+            removed={i: keywords_of(item) for i in changed_ids if (item := self.knowledge.get(i))},
+            added={i: keywords_of(item) for i in changed_ids if (item := knowledge.get(i))},
+        )
+        delta = Segment.build(documents, vectors) if documents else None
+        retriever = Retriever(
+            knowledge, self._encoder, self.base, lexical, self._lexical_weight, delta, superseded
+        )
+        return retriever, embedded
+
+    def known_vectors(self) -> dict[bytes, np.ndarray]:
+        """Every stored vector by text key, for a rebuild that embeds only new texts."""
+        known = self.base.vectors_by_key()
+        if self.delta is not None:
+            known.update(self.delta.vectors_by_key())
+        return known
 
     def search(self, question: str, limit: int = 10) -> list[Candidate]:
         return self.search_many([question], limit)[0]
@@ -65,53 +93,89 @@ class Retriever:
         if not questions:
             return []
         queries = self._encoder.encode_queries(questions)
-        all_scores, all_rows = self._index.search(queries, ROWS_PER_QUERY)
+        found = [self._hits(self.base, queries, skip=self.superseded)]
+        if self.delta is not None:
+            found.append(self._hits(self.delta, queries, skip=frozenset()))
         return [
-            self._rank(question, scores, rows, limit)
-            for question, scores, rows in zip(questions, all_scores, all_rows, strict=True)
+            self._rank(question, _best_first(hit for hits in per_segment for hit in hits), limit)
+            for question, per_segment in zip(questions, zip(*found, strict=True), strict=True)
         ]
 
-    def _rank(self, question: str, scores: np.ndarray, rows: np.ndarray, limit: int) -> list[Candidate]:
+    @staticmethod
+    def _hits(
+        segment: Segment, queries: Vectors, skip: frozenset[str]
+    ) -> list[list[tuple[float, str, str, int]]]:
+        """Per query: (score, item id, kind, part) of its best rows, leaving out items in `skip`."""
+        if not len(segment):
+            return [[] for _ in queries]
+        all_scores, all_rows = segment.index.search(queries, ROWS_PER_QUERY)
+        return [
+            [
+                (score, *row)
+                for score, number in zip(scores.tolist(), rows.tolist(), strict=True)
+                if number >= 0 and (row := segment.row(number))[0] not in skip
+            ]
+            for scores, rows in zip(all_scores, all_rows, strict=True)
+        ]
+
+    def _rank(self, question: str, hits: list[tuple[float, str, str, int]], limit: int) -> list[Candidate]:
         """Groups rows by item. An item ranks by the mean of its best TEXTS_PER_ITEM similarities (several
         phrasings agreeing beat one lucky match; measured on eval.yaml, see README) plus the weighted
         keyword score; its `score` stays the cosine of its single best text."""
-        best: dict[str, list[tuple[float, Document]]] = {}
-        for score, row in zip(scores.tolist(), rows.tolist(), strict=True):
-            if row < 0:
-                continue
-            document = self._documents[row]
-            matches = best.setdefault(document.item_id, [])
-            if len(matches) < TEXTS_PER_ITEM:  # rows arrive best first
-                matches.append((score, document))
-        lexical = self._lexical_scores(question)
+        best: dict[str, list[tuple[float, str, int]]] = {}
+        for score, item_id, kind, part in hits:
+            matches = best.setdefault(item_id, [])
+            if len(matches) < TEXTS_PER_ITEM:  # hits arrive best first
+                matches.append((score, kind, part))
+        lexical = self._keywords.scores(question, best) if self._lexical_weight > 0 else {}
         candidates = []
         for item_id, matches in best.items():
-            top_score, top_document = matches[0]
+            top_score, kind, part = matches[0]
             keyword = lexical.get(item_id, 0.0)
             candidates.append(
                 Candidate(
                     item_id=item_id,
                     score=top_score,
-                    rank_score=sum(score for score, _ in matches) / len(matches)
+                    rank_score=sum(score for score, _, _ in matches) / len(matches)
                     + self._lexical_weight * keyword,
-                    matched_kind=top_document.kind,
-                    matched_text=top_document.text,
+                    matched_kind=kind,
+                    matched_text=_text_of(self.knowledge.get(item_id), kind, part),
                     lexical=keyword,
                 )
             )
-        candidates.sort(key=lambda c: c.rank_score, reverse=True)
+        candidates.sort(key=lambda c: (-c.rank_score, c.item_id))  # ties: the same order every time
         return candidates[:limit]
 
-    def _lexical_scores(self, question: str) -> dict[str, float]:
-        if self._lexical is None:
-            return {}
-        scores = self._lexical.scores(question)
-        return {self._item_ids[i]: float(scores[i]) for i in np.flatnonzero(scores)}
+
+def _best_first(hits: Iterable[tuple[float, str, str, int]]) -> list[tuple[float, str, str, int]]:
+    return sorted(hits, key=lambda hit: hit[0], reverse=True)
 
 
-def _keywords_of(knowledge: KnowledgeBase, item_id: str) -> str:
-    item = knowledge.get(item_id)
+def keywords_of(item: Item | None) -> str:
     if isinstance(item, Entry):
         return " ".join((item.question, *item.paraphrases, *item.tags, item.answer))
     # The article title and author too: members ask about "that Julieta Cura article" by name.
     return f"{item.source.title} {item.title} {item.text}" if item is not None else ""
+
+
+def _text_of(item: Item | None, kind: str, part: int) -> str:
+    for document in documents_of(item) if item is not None else []:
+        if document.kind == kind and document.part == part:
+            return document.text
+    return ""
+
+
+def _embed(
+    documents: list[Document], encoder: Encoder, known: Mapping[bytes, np.ndarray], show_progress: bool
+) -> tuple[Vectors, int]:
+    keys = [document.key for document in documents]
+    missing = list(dict.fromkeys(key for key in keys if key not in known))
+    text_of = {document.key: document.text for document in documents}
+    fresh = dict(known)
+    if missing:
+        vectors = encoder.encode_documents([text_of[key] for key in missing], show_progress=show_progress)
+        fresh.update(zip(missing, vectors, strict=True))
+    stacked = np.zeros((len(documents), encoder.dimension), dtype=np.float32)
+    for row, key in enumerate(keys):
+        stacked[row] = fresh[key]
+    return stacked, len(missing)

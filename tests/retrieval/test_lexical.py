@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import bm25s
+import numpy as np
+import pytest
+
+from careerbot.retrieval.lexical import LexicalScorer, LexicalStats
+
+TEXTS = {
+    "pytorch": "PyTorch trains neural networks; torch tensors run on the GPU",
+    "sklearn": "scikit-learn covers classical machine learning on tabular data",
+    "cloud": "SageMaker, Vertex AI and Azure ML deploy models in the cloud",
+    "math": "linear algebra, calculus and statistics for machine learning models",
+}
+
+
+def bm25s_scores(texts: dict[str, str], question: str) -> dict[str, float]:
+    tokenizer = bm25s.tokenization.Tokenizer(stopwords="en")
+    ids = tokenizer.tokenize(list(texts.values()), update_vocab=True, return_as="ids", show_progress=False)
+    index = bm25s.BM25()
+    index.index(ids, show_progress=False)
+    query = tokenizer.tokenize([question], update_vocab=False, return_as="ids", show_progress=False)
+    raw = np.asarray(index.get_scores(query[0]))
+    return {item_id: float(score / raw.max()) for item_id, score in zip(texts, raw, strict=True) if score > 0}
+
+
+@pytest.mark.parametrize("question", ["machine learning models", "deploy pytorch to the cloud", "GPU"])
+def test_scores_match_bm25s(question: str) -> None:
+    scorer = LexicalScorer(LexicalStats.build(TEXTS), TEXTS.__getitem__)
+    ours = scorer.scores(question, TEXTS)
+    assert ours.keys() == bm25s_scores(TEXTS, question).keys()
+    for item_id, score in bm25s_scores(TEXTS, question).items():
+        assert ours[item_id] == pytest.approx(score, rel=1e-5)
+
+
+def test_updating_the_statistics_equals_building_them_afresh() -> None:
+    stats = LexicalStats.build(TEXTS)
+    changed = {**TEXTS, "cloud": "Bedrock and SageMaker on AWS", "jobs": "ML engineer jobs and salaries"}
+    del changed["math"]
+    updated = stats.changed(
+        removed={"cloud": TEXTS["cloud"], "math": TEXTS["math"]},
+        added={"cloud": changed["cloud"], "jobs": changed["jobs"]},
+    )
+    assert updated == LexicalStats.build(changed)
+    assert LexicalStats.from_arrays(updated.to_arrays()) == updated
+
+
+def test_a_question_of_stop_words_scores_nothing() -> None:
+    scorer = LexicalScorer(LexicalStats.build(TEXTS), TEXTS.__getitem__)
+    assert scorer.scores("what is the", TEXTS) == {}
