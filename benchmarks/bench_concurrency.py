@@ -2,7 +2,7 @@
 longest event-loop stall, with the model calls batched (AnswerBatcher, what the bot uses) and, for
 comparison, one worker-thread call per question.
 
-    .venv/bin/python benchmarks/bench_concurrency.py [--questions 256] [--rounds 3]
+    .venv/bin/python benchmarks/bench_concurrency.py [--questions 256] [--rounds 3] [--json PATH]
 
 Each figure is the median over the rounds; the modes alternate within a round, so drift on a shared
 machine hits both alike.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import json
 import statistics
 import tempfile
 import time
@@ -58,7 +59,7 @@ async def run(
     return len(questions) / elapsed, stall
 
 
-async def main(answerer: Answerer, questions: list[str], rounds: int) -> None:
+async def main(answerer: Answerer, questions: list[str], rounds: int) -> dict[str, dict[str, float]]:
     batcher = AnswerBatcher(lambda: answerer)
 
     async def one_thread_each(question: str) -> Answer:
@@ -69,6 +70,7 @@ async def main(answerer: Answerer, questions: list[str], rounds: int) -> None:
         f"{'askers':>6} {'mode':<16} {'answers/s':>10} {'longest stall':>14}   (medians of {rounds} rounds)"
     )
     modes = (("batched", batcher.answer), ("thread per call", one_thread_each))
+    results: dict[str, dict[str, float]] = {}
     for askers in (1, 8, 64):
         figures: dict[str, list[tuple[float, float]]] = {mode: [] for mode, _ in modes}
         for _ in range(rounds):
@@ -78,6 +80,8 @@ async def main(answerer: Answerer, questions: list[str], rounds: int) -> None:
             rate = statistics.median(r for r, _ in figures[mode])
             stall = statistics.median(s for _, s in figures[mode])
             print(f"{askers:>6} {mode:<16} {rate:>10.1f} {stall * 1000:>11.1f} ms")
+            results[f"{askers} askers, {mode}"] = {"answers_per_s": rate, "longest_stall_ms": stall * 1000}
+    return results
 
 
 if __name__ == "__main__":
@@ -86,6 +90,7 @@ if __name__ == "__main__":
     )
     parser.add_argument("--questions", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     config = load_config(REPO / "bot.toml")
     with tempfile.TemporaryDirectory() as index_dir:
@@ -93,4 +98,8 @@ if __name__ == "__main__":
         engine, _ = open_engine(config)
         cases, _ = load_eval(config.knowledge.dir / "eval.yaml", engine.knowledge)
         pool = [case.question for case in cases]
-        asyncio.run(main(engine, (pool * (args.questions // len(pool) + 1))[: args.questions], args.rounds))
+        questions = (pool * (args.questions // len(pool) + 1))[: args.questions]
+        results = asyncio.run(main(engine, questions, args.rounds))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
