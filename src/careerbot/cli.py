@@ -211,7 +211,7 @@ def _index(args: argparse.Namespace, config: Config) -> int:
 
 
 def _validate(args: argparse.Namespace, config: Config) -> int:
-    knowledge, problems = validate_knowledge(config.knowledge.dir)
+    knowledge, problems = validate_knowledge(config.knowledge.dir, show_progress=sys.stderr.isatty())
     eval_count = 0
     eval_path = config.knowledge.dir / "eval.yaml"
     if knowledge is not None and eval_path.exists():

@@ -99,7 +99,7 @@ def update_engine(
     started = time.perf_counter() if started is None else started
     previous = current.snapshot if current else None
     if refreshed is None or refreshed.previous is not previous or previous is None:
-        refreshed = refresh(config.knowledge.dir, previous)
+        refreshed = refresh(config.knowledge.dir, previous, show_progress=show_progress)
     if refreshed.snapshot is None:
         raise KnowledgeError(refreshed.problems)
     knowledge = refreshed.snapshot.knowledge

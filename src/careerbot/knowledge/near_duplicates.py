@@ -15,11 +15,14 @@ from collections.abc import Sequence
 
 import numpy as np
 from rapidfuzz import fuzz, process, utils
+from tqdm import tqdm
 
 ROWS_PER_CALL = 2048  # bounds the score matrix of one rapidfuzz call (rows x compatible texts bytes)
 
 
-def near_duplicate_pairs(texts: Sequence[str], threshold: float) -> list[tuple[int, int]]:
+def near_duplicate_pairs(
+    texts: Sequence[str], threshold: float, show_progress: bool = False
+) -> list[tuple[int, int]]:
     """Index pairs (i, j), i < j, whose texts score fuzz.ratio >= threshold after default_process."""
     processed = [utils.default_process(text) for text in texts]
     by_length: defaultdict[int, list[int]] = defaultdict(list)
@@ -27,7 +30,7 @@ def near_duplicate_pairs(texts: Sequence[str], threshold: float) -> list[tuple[i
         by_length[len(text)].append(i)
     lengths = sorted(by_length)
     pairs: set[tuple[int, int]] = set()
-    for length in lengths:
+    for length in tqdm(lengths, desc="comparing phrasings", unit=" lengths", disable=not show_progress):
         # Partners of this length or longer, up to the longest that can still reach the threshold.
         partners = [
             j

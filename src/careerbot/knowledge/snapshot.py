@@ -66,7 +66,10 @@ def stamp_files(root: Path) -> Stamps:
 
 
 def refresh(
-    root: Path, previous: Snapshot | None, overlay: Mapping[Path, str | None] | None = None
+    root: Path,
+    previous: Snapshot | None,
+    overlay: Mapping[Path, str | None] | None = None,
+    show_progress: bool = False,
 ) -> Refresh:
     """The knowledge on disk now, with `overlay` (new file texts, None for a removal) applied if given.
     Only files whose stamps differ from `previous` are read. Stamps are taken before files are read,
@@ -74,12 +77,14 @@ def refresh(
     overlay = overlay or {}
     stamps = stamp_files(root)
     if previous is None:
-        return _full(root, stamps, overlay)
+        return _full(root, stamps, overlay, show_progress)
     changed = _changed(previous.stamps, stamps) | {path.relative_to(root).as_posix() for path in overlay}
     if not changed:
         return Refresh(previous, [], frozenset(), previous)
     if not all(path.startswith("faq/") for path in changed):
-        return _full(root, stamps, overlay)  # an article changed: passages and the sections entries cite
+        return _full(
+            root, stamps, overlay, show_progress
+        )  # an article changed: passages and the sections entries cite
     paths = {root / path for path in changed}
     knowledge, problems = apply_entry_changes(previous.knowledge, root, paths, overlay)
     if knowledge is None:
@@ -98,6 +103,6 @@ def _changed(before: Stamps, now: Stamps) -> set[str]:
     return {path for path, stamp in now.items() if before.get(path) != stamp} | (before.keys() - now.keys())
 
 
-def _full(root: Path, stamps: Stamps, overlay: Mapping[Path, str | None]) -> Refresh:
-    knowledge, problems = validate_knowledge(root, overlay)
+def _full(root: Path, stamps: Stamps, overlay: Mapping[Path, str | None], show_progress: bool) -> Refresh:
+    knowledge, problems = validate_knowledge(root, overlay, show_progress)
     return Refresh(Snapshot(knowledge, stamps) if knowledge else None, problems, None)

@@ -11,9 +11,12 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+from tqdm import tqdm
 
 from careerbot.config import IndexConfig
 from careerbot.retrieval.encoder import Vectors
+
+ADD_CHUNK = 50_000
 
 
 class VectorIndex:
@@ -21,7 +24,9 @@ class VectorIndex:
         self._index = index
 
     @classmethod
-    def build(cls, vectors: Vectors, settings: IndexConfig | None = None) -> VectorIndex:
+    def build(
+        cls, vectors: Vectors, settings: IndexConfig | None = None, show_progress: bool = False
+    ) -> VectorIndex:
         if vectors.ndim != 2:
             raise ValueError("vectors must be a 2-D array")
         dimension = int(vectors.shape[1])
@@ -31,8 +36,10 @@ class VectorIndex:
             index.hnsw.efSearch = settings.hnsw_search_depth
         else:
             index = faiss.IndexFlatIP(dimension)
-        if len(vectors):
-            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        # In chunks, for the progress bar: an HNSW graph over 700k texts takes minutes to build.
+        chunks = range(0, len(vectors), ADD_CHUNK)
+        for start in tqdm(chunks, desc="indexing", unit=" chunks", disable=not show_progress):
+            index.add(np.ascontiguousarray(vectors[start : start + ADD_CHUNK], dtype=np.float32))
         return cls(index)
 
     @classmethod

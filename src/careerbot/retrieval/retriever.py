@@ -58,7 +58,7 @@ class Retriever:
         documents = [document for item in knowledge.items for document in documents_of(item)]
         vectors, embedded = _embed(documents, encoder, known or {}, show_progress)
         lexical = LexicalStats.build({item.id: keywords_of(item) for item in knowledge.items})
-        base = Segment.build(documents, vectors, settings)
+        base = Segment.build(documents, vectors, settings, show_progress)
         return cls(knowledge, encoder, base, lexical, lexical_weight), embedded
 
     def changed(self, knowledge: KnowledgeBase, changed_ids: frozenset[str]) -> tuple[Retriever, int]:

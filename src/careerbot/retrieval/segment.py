@@ -39,7 +39,11 @@ class Segment:
 
     @classmethod
     def build(
-        cls, documents: Sequence[Document], vectors: Vectors, settings: IndexConfig | None = None
+        cls,
+        documents: Sequence[Document],
+        vectors: Vectors,
+        settings: IndexConfig | None = None,
+        show_progress: bool = False,
     ) -> Segment:
         if len(documents) != len(vectors):
             raise ValueError(f"{len(documents)} documents but {len(vectors)} vectors")
@@ -47,7 +51,7 @@ class Segment:
         for document in documents:
             position.setdefault(document.item_id, len(position))
         return cls(
-            index=VectorIndex.build(vectors, settings),
+            index=VectorIndex.build(vectors, settings, show_progress),
             items=list(position),
             row_item=np.fromiter((position[d.item_id] for d in documents), np.int32, len(documents)),
             row_kind=np.fromiter((KINDS.index(d.kind) for d in documents), np.int8, len(documents)),
