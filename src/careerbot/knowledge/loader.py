@@ -163,7 +163,7 @@ def _clashing_phrasings(
 ) -> list[Problem]:
     """The changed entries' phrasings against each other and against every unchanged entry's."""
     mine = _owners(fresh)
-    problems = [_same_phrasing(mine[b], mine[a], lines) for a, b in _pairs_among(mine)]
+    problems = _duplicate_phrasings(fresh, lines)
     texts, ids, starts = knowledge.phrasings()  # processed as near_duplicate_pairs does: both agree
     matrix = process.cdist(
         [utils.default_process(_phrasing(*owner)) for owner in mine],
@@ -183,10 +183,6 @@ def _clashing_phrasings(
         other = (entry, "question", None) if part == 0 else (entry, "paraphrases", part - 1)
         problems.append(_same_phrasing(mine[a], other, lines))
     return problems
-
-
-def _pairs_among(owners: list[tuple[Entry, str, int | None]]) -> list[tuple[int, int]]:
-    return near_duplicate_pairs([_phrasing(*owner) for owner in owners], NEAR_DUPLICATE_RATIO)
 
 
 def _same_phrasing(
