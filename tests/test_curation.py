@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from careerbot.config import Config
 from careerbot.curation import ChangeConflict, ChangeRejected, Curator, Moderator
@@ -134,3 +135,29 @@ def test_a_revision_whose_path_leads_outside_is_not_reverted(
         with pytest.raises(ChangeRejected, match="no entry with id"):
             curator.revert(forged, MOD)
     assert everything(tmp_path) == before
+
+
+def test_a_move_is_recorded_as_one_and_reverted_by_moving_back(curator: Curator, knowledge_dir: Path) -> None:
+    current = curator.writer.current("pytorch")
+    assert current is not None
+    moved = curator.edit("pytorch", {**yaml.safe_load(current[1]), "topic": "skills"}, current[1], MOD)
+    [revision] = curator.store.history("pytorch")
+    assert (revision.id, revision.path, revision.moved_from) == (
+        moved.revision_id,
+        "faq/skills/pytorch.yaml",
+        "faq/stack/pytorch.yaml",
+    )
+    curator.revert(revision, MOD)
+    assert [p.relative_to(knowledge_dir).as_posix() for p in knowledge_dir.rglob("pytorch.yaml")] == [
+        "faq/stack/pytorch.yaml"
+    ]
+    assert (knowledge_dir / "faq" / "stack" / "pytorch.yaml").read_text() == current[1]
+    assert curator.live.answerer.knowledge.get("pytorch").topic == "stack"  # type: ignore[union-attr]
+
+
+def test_a_change_that_cannot_be_recorded_is_not_made(curator: Curator, knowledge_dir: Path) -> None:
+    before = everything(knowledge_dir)
+    curator.store.close()  # the database fails from here on
+    with pytest.raises(ChangeRejected, match="cannot record the change in its database"):
+        curator.add(FIELDS, MOD)
+    assert everything(knowledge_dir) == before

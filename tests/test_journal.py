@@ -3,6 +3,7 @@ place, and the history records exactly what is on disk (issue 9, item 5)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from careerbot.knowledge import load_knowledge
 from careerbot.live import LiveEngine
 from careerbot.store import Store
 from tests.fakes import FakeEncoder
+from tests.unprivileged import read_only, run_unprivileged
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -135,6 +137,7 @@ from careerbot.knowledge.writer import KnowledgeWriter
 from careerbot.live import LiveEngine
 from careerbot.store import Store
 from tests.fakes import FakeEncoder
+from tests.unprivileged import read_only, run_unprivileged
 
 root, database, index = (pathlib.Path(arg) for arg in sys.argv[1:4])
 config = config_from_mapping({"knowledge": {"dir": str(root)}, "index": {"dir": str(index)}}, base_dir=root)
@@ -181,3 +184,24 @@ def test_careerbot_run_finishes_an_interrupted_move_before_loading_the_knowledge
     assert [p.parent.name for p in knowledge_dir.rglob("pytorch.yaml")] == ["skills"]
     [revision] = Store(database).history("pytorch")
     assert (revision.path, revision.moved_from) == ("faq/skills/pytorch.yaml", "faq/stack/pytorch.yaml")
+
+
+def test_an_interrupted_change_that_cannot_be_finished_stops_start_up_with_the_reason(
+    knowledge_dir: Path, tmp_path: Path
+) -> None:
+    database = tmp_path / "var" / "careerbot.sqlite3"
+    kill_during("edit", "recorded", knowledge_dir, database)
+    settings = tmp_path / "bot.toml"
+    settings.write_text(f'[knowledge]\ndir = "{knowledge_dir}"\n[index]\ndir = "{tmp_path / "index"}"\n')
+    with read_only(knowledge_dir / "faq" / "stack"):
+        result = run_unprivileged(
+            [sys.executable, "-m", "careerbot", "--config", str(settings), "run"],
+            cwd=PROJECT,
+            env={**os.environ, "DISCORD_TOKEN": "not-a-real-token"},
+        )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "careerbot: cannot finish the interrupted edit of entry 'pytorch' by mod" in result.stderr
+    assert "Make the knowledge folder writable" in result.stderr
+    assert [line.split(" (")[0] for line in recover(knowledge_dir, database)] == [
+        "finished the interrupted edit of entry 'pytorch' by mod"
+    ]  # once writable, the next start finishes it

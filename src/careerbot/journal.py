@@ -30,10 +30,12 @@ and start-up names the file.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
-from careerbot.knowledge.writer import Change, KnowledgeWriter
-from careerbot.store import Revision, Store
+from careerbot.knowledge.problems import Problem
+from careerbot.knowledge.writer import Change, ChangeRejected, KnowledgeWriter
+from careerbot.store import Revision, Store, StoreError
 
 
 class RevisionJournal:
@@ -46,16 +48,20 @@ class RevisionJournal:
 
     def begin(self, change: Change) -> int:
         moved_from = change.moved_from.relative_to(self.root).as_posix() if change.moved_from else None
-        self.revision_id = self.store.begin_revision(
-            change.entry_id,
-            change.path.relative_to(self.root).as_posix(),
-            moved_from,
-            self.moderator_id,
-            self.moderator_name,
-            self.action,
-            change.before,
-            change.after,
-        )
+        try:
+            self.revision_id = self.store.begin_revision(
+                change.entry_id,
+                change.path.relative_to(self.root).as_posix(),
+                moved_from,
+                self.moderator_id,
+                self.moderator_name,
+                self.action,
+                change.before,
+                change.after,
+            )
+        except sqlite3.Error as error:  # nothing is written unless it can be audited
+            message = f"careerbot cannot record the change in its database ({error}); nothing was changed"
+            raise ChangeRejected([Problem(self.root / "faq", None, "database", message)]) from error
         return self.revision_id
 
     def finish(self, intent: int) -> None:
@@ -70,19 +76,31 @@ def finish_interrupted(writer: KnowledgeWriter, store: Store) -> list[str]:
     if not store.unfinished_revisions():  # the usual start: no lock needed
         return []
     said = []
-    with writer.exclusive():
-        for revision in store.unfinished_revisions():
-            change = _change_of(writer, revision)
-            what = f"the interrupted {revision.action} of entry {revision.entry_id!r} by {revision.moderator_name}"
-            if change is not None and writer.redo(change):
-                store.finish_revision(revision.id)
-                said.append(f"finished {what} (revision #{revision.id})")
-            else:
-                store.drop_revision(revision.id)
-                said.append(
-                    f"left {what} unfinished: {revision.path} changed since (by hand?); check that file"
-                )
+    try:
+        with writer.exclusive():
+            for revision in store.unfinished_revisions():
+                said.append(_finish(writer, store, revision))
+    except ChangeRejected as busy:  # another careerbot held the knowledge for the whole wait
+        raise StoreError(f"cannot finish the interrupted changes to the knowledge: {busy}") from None
     return said
+
+
+def _finish(writer: KnowledgeWriter, store: Store, revision: Revision) -> str:
+    change = _change_of(writer, revision)
+    what = f"the interrupted {revision.action} of entry {revision.entry_id!r} by {revision.moderator_name}"
+    try:
+        finished = change is not None and writer.redo(change)
+    except OSError as error:
+        raise StoreError(
+            f"cannot finish {what} (revision #{revision.id}): {error}. Make the knowledge folder "
+            "writable by the user that runs careerbot and start it again; until then the entry may be "
+            "in two topics or missing."
+        ) from None
+    if finished:
+        store.finish_revision(revision.id)
+        return f"finished {what} (revision #{revision.id})"
+    store.drop_revision(revision.id)
+    return f"left {what} unfinished: {revision.path} changed since (by hand?); check that file"
 
 
 def recover(knowledge_dir: Path, database: Path) -> list[str]:

@@ -83,7 +83,8 @@ class Revision:
 
 
 class StoreError(Exception):
-    """The database cannot be used; the message says why and what the operator does, in one paragraph."""
+    """careerbot's stored state cannot be used (a damaged or unwritable database, or a change it records
+    that cannot be finished): start-up stops. The message says why and what to do, in one paragraph."""
 
 
 # Columns added since the first release: a database made before gets them on opening.
