@@ -114,22 +114,13 @@ class KnowledgeWriter:
     def path_of(self, entry_id: str, topic: str) -> Path:
         """Where entry `entry_id` of `topic` lives; ChangeRejected for an id or topic that cannot be one."""
         if not is_entry_id(entry_id):
-            raise ChangeRejected(
-                [
-                    self._problem(
-                        "id", f"{_shown(entry_id)} must be lowercase letters and digits joined by '-'"
-                    )
-                ]
-            )
+            message = f"{_shown(entry_id)} must be lowercase letters and digits joined by '-'"
+            raise self._rejected("id", message)
         if topic not in TOPICS:
-            raise ChangeRejected(
-                [self._problem("topic", f"unknown topic {_shown(topic)} (topics: {', '.join(TOPICS)})")]
-            )
+            raise self._rejected("topic", f"unknown topic {_shown(topic)} (topics: {', '.join(TOPICS)})")
         path = self.root / "faq" / topic / f"{entry_id}.yaml"
         if self.entry_file(entry_id, path) is None:
-            raise ChangeRejected(
-                [self._problem("id", f"faq/{topic}/{entry_id}.yaml is outside the knowledge")]
-            )
+            raise self._rejected("id", f"faq/{topic}/{entry_id}.yaml is outside the knowledge")
         return path
 
     def entry_file(self, entry_id: str, path: Path) -> Path | None:
@@ -225,13 +216,13 @@ class KnowledgeWriter:
     def exclusive(self) -> Iterator[None]:
         """One change to the knowledge at a time, in this process and across processes."""
         if not self._lock.acquire(timeout=self._lock_timeout):
-            raise ChangeRejected([self._busy()])
+            raise self._busy()
         with ExitStack() as held:
             held.callback(self._lock.release)
             try:
                 held.enter_context(folder_lock(self.root, self._lock_timeout))
             except TimeoutError:
-                raise ChangeRejected([self._busy()]) from None
+                raise self._busy() from None
             yield
 
     def redo(self, change: Change) -> bool:
@@ -259,7 +250,7 @@ class KnowledgeWriter:
             undone = self._undo(change)
             if journal and intent is not None and undone:
                 journal.abandon(intent)  # if not undone, the next start finishes it (the journal)
-            raise ChangeRejected([self._not_writable(error)]) from error
+            raise self._not_writable(error) from error
         if journal and intent is not None:
             journal.finish(intent)
         return dataclasses.replace(change, prepared=prepared.with_written(self.root, files))
@@ -294,19 +285,18 @@ class KnowledgeWriter:
             raise ChangeRejected(prepared.problems)
         return prepared
 
-    def _problem(self, field: str, message: str) -> Problem:
-        return Problem(self.root / "faq", None, field, message)
+    def _rejected(self, field: str, message: str) -> ChangeRejected:
+        return ChangeRejected([Problem(self.root / "faq", None, field, message)])
 
     def no_such_entry(self, entry_id: str) -> ChangeRejected:
-        return ChangeRejected([self._problem("id", f"no entry with id {_shown(entry_id)}")])
+        return self._rejected("id", f"no entry with id {_shown(entry_id)}")
 
-    def _busy(self) -> Problem:
-        return self._problem(
-            "knowledge", "another change to the knowledge is still being written; try again in a moment"
-        )
+    def _busy(self) -> ChangeRejected:
+        message = "another change to the knowledge is still being written; try again in a moment"
+        return self._rejected("knowledge", message)
 
-    def _not_writable(self, error: OSError) -> Problem:
-        return self._problem(
+    def _not_writable(self, error: OSError) -> ChangeRejected:
+        return self._rejected(
             "knowledge",
             f"careerbot cannot write to the knowledge folder ({error.strerror or error}); nothing was "
             "changed. The operator must make it writable by the user that runs careerbot.",
