@@ -3,16 +3,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from careerbot.config import Config
-from careerbot.curation import ChangeConflict, Curator, Moderator
+from careerbot.curation import ChangeConflict, ChangeRejected, Curator, Moderator
 from careerbot.engine import load_engine
 from careerbot.knowledge import loader
 from careerbot.knowledge.writer import KnowledgeWriter
 from careerbot.live import LiveEngine
-from careerbot.store import Store
+from careerbot.store import Revision, Store
 from tests.conftest import write_entry
 from tests.fakes import FakeEncoder
+from tests.knowledge.test_entry_ids import bad_ids, everything, plant_bait
 
 MOD = Moderator(7, "mod")
 FIELDS = {
@@ -92,3 +94,70 @@ def test_a_file_pulled_from_git_before_an_edit_goes_live_with_it(
     curator.add(FIELDS, MOD)
     assert curator.live.answerer.answer("airflow dags").id == "airflow"
     assert curator.live.answerer.answer("jupyter lab ipynb").id == "what-is-jupyter-for"
+
+
+def test_the_curator_refuses_every_id_that_is_not_an_entry(
+    curator: Curator, knowledge_dir: Path, tmp_path: Path
+) -> None:
+    bait = plant_bait(knowledge_dir, tmp_path)
+    before = everything(tmp_path)
+    fields = {"question": "Q?", "paraphrases": ["a", "b", "c"], "answer": "A.", "topic": "stack"}
+    for entry_id in bad_ids(bait):
+        with pytest.raises(ChangeRejected, match="no entry with id"):
+            curator.edit(entry_id, fields, bait["eval"].read_text(), MOD)
+        with pytest.raises(ChangeRejected, match="no entry with id"):
+            curator.add_paraphrase(entry_id, "one more way to ask", MOD)
+        for target in (bait["eval"], bait["outside"]):
+            with pytest.raises(ChangeRejected, match="no entry with id"):
+                curator.remove(entry_id, target.read_text(), MOD)
+        with pytest.raises(ChangeRejected):
+            curator.add({**fields, "id": entry_id}, MOD)
+    assert everything(tmp_path) == before
+    assert curator.store.unfinished_revisions() == [] and curator.store.history("eval") == []
+
+
+def test_a_revision_whose_path_leads_outside_is_not_reverted(
+    curator: Curator, knowledge_dir: Path, tmp_path: Path
+) -> None:
+    """A revision row is only as good as the database: its path is checked like a typed id."""
+    bait = plant_bait(knowledge_dir, tmp_path)
+    before = everything(tmp_path)
+    for entry_id, path in (
+        ("eval", "eval.yaml"),
+        ("x", "../elsewhere/x.yaml"),
+        ("pytorch", "faq/stack/../../eval.yaml"),
+        ("x", str(bait["outside"])),
+        ("evil", "faq/stack/evil.yaml"),
+        ("../../eval", "faq/stack/../../eval.yaml"),
+    ):
+        target = knowledge_dir / path  # an absolute path stays itself
+        forged = Revision(1, 0.0, entry_id, path, 7, "mod", "add", None, target.read_text())
+        with pytest.raises(ChangeRejected, match="no entry with id"):
+            curator.revert(forged, MOD)
+    assert everything(tmp_path) == before
+
+
+def test_a_move_is_recorded_as_one_and_reverted_by_moving_back(curator: Curator, knowledge_dir: Path) -> None:
+    current = curator.writer.current("pytorch")
+    assert current is not None
+    moved = curator.edit("pytorch", {**yaml.safe_load(current[1]), "topic": "skills"}, current[1], MOD)
+    [revision] = curator.store.history("pytorch")
+    assert (revision.id, revision.path, revision.moved_from) == (
+        moved.revision_id,
+        "faq/skills/pytorch.yaml",
+        "faq/stack/pytorch.yaml",
+    )
+    curator.revert(revision, MOD)
+    assert [p.relative_to(knowledge_dir).as_posix() for p in knowledge_dir.rglob("pytorch.yaml")] == [
+        "faq/stack/pytorch.yaml"
+    ]
+    assert (knowledge_dir / "faq" / "stack" / "pytorch.yaml").read_text() == current[1]
+    assert curator.live.answerer.knowledge.get("pytorch").topic == "stack"  # type: ignore[union-attr]
+
+
+def test_a_change_that_cannot_be_recorded_is_not_made(curator: Curator, knowledge_dir: Path) -> None:
+    before = everything(knowledge_dir)
+    curator.store.close()  # the database fails from here on
+    with pytest.raises(ChangeRejected, match="cannot record the change in its database"):
+        curator.add(FIELDS, MOD)
+    assert everything(knowledge_dir) == before

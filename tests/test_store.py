@@ -31,11 +31,19 @@ def test_questions_and_feedback_are_kept_without_user_ids(tmp_path: Path) -> Non
     assert not {c for c in columns if "user" in c or "author" in c or "member" in c}
 
 
+def record(store: Store, entry_id: str, who: str, action: str, before: str | None, after: str | None) -> int:
+    revision_id = store.begin_revision(
+        entry_id, f"faq/stack/{entry_id}.yaml", None, 7, who, action, before, after
+    )
+    store.finish_revision(revision_id)
+    return revision_id
+
+
 def test_revisions_keep_who_when_and_both_versions(tmp_path: Path) -> None:
     store = Store(tmp_path / "careerbot.sqlite3")
-    first = store.record_revision("jupyter", "faq/stack/jupyter.yaml", 7, "mod", "add", None, "v1")
-    second = store.record_revision("jupyter", "faq/stack/jupyter.yaml", 8, "other", "edit", "v1", "v2")
-    store.record_revision("pytorch", "faq/stack/pytorch.yaml", 7, "mod", "remove", "p", None)
+    first = record(store, "jupyter", "mod", "add", None, "v1")
+    second = record(store, "jupyter", "other", "edit", "v1", "v2")
+    record(store, "pytorch", "mod", "remove", "p", None)
     history = store.history("jupyter")
     assert [r.id for r in history] == [second, first]
     assert (history[0].moderator_name, history[0].action, history[0].before, history[0].after) == (
@@ -46,6 +54,43 @@ def test_revisions_keep_who_when_and_both_versions(tmp_path: Path) -> None:
     )
     assert store.revision(first) is not None and store.revision(first).after == "v1"  # type: ignore[union-attr]
     assert store.revision(999) is None
+    store.close()
+
+
+def test_a_revision_is_history_only_once_finished(tmp_path: Path) -> None:
+    store = Store(tmp_path / "careerbot.sqlite3")
+    pending = store.begin_revision(
+        "jupyter", "faq/skills/jupyter.yaml", "faq/stack/jupyter.yaml", 7, "mod", "edit", "v1", "v2"
+    )
+    dropped = store.begin_revision("jupyter", "faq/stack/jupyter.yaml", None, 7, "mod", "edit", "v2", "v3")
+    assert store.history("jupyter") == [] and store.revision(pending) is None
+    assert [r.id for r in store.unfinished_revisions()] == [pending, dropped]
+    store.drop_revision(dropped)
+    store.finish_revision(pending)
+    [revision] = store.history("jupyter")
+    assert (revision.id, revision.moved_from, store.unfinished_revisions()) == (
+        pending,
+        "faq/stack/jupyter.yaml",
+        [],
+    )
+    store.close()
+
+
+OLD_REVISIONS = """
+CREATE TABLE revisions (
+    id INTEGER PRIMARY KEY, changed_at REAL NOT NULL, entry_id TEXT NOT NULL, path TEXT NOT NULL,
+    moderator_id INTEGER NOT NULL, moderator_name TEXT NOT NULL, action TEXT NOT NULL, before TEXT, after TEXT
+);
+INSERT INTO revisions VALUES (1, 0.0, 'jupyter', 'faq/stack/jupyter.yaml', 7, 'mod', 'add', NULL, 'v1');
+"""
+
+
+def test_a_database_from_before_moves_were_recorded_keeps_its_history(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "careerbot.sqlite3") as db:
+        db.executescript(OLD_REVISIONS)
+    store = Store(tmp_path / "careerbot.sqlite3")
+    [revision] = store.history("jupyter")
+    assert (revision.after, revision.moved_from) == ("v1", None)
     store.close()
 
 

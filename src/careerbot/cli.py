@@ -15,6 +15,7 @@ from careerbot import __version__
 from careerbot.config import Config, ConfigError, load_config
 from careerbot.knowledge import KnowledgeBase, KnowledgeError, Problem, validate_knowledge
 from careerbot.knowledge.eval_file import load_eval
+from careerbot.store import StoreError
 
 if TYPE_CHECKING:
     from careerbot.answering import Answerer
@@ -34,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KnowledgeError as exc:
         print(f"careerbot: cannot load the knowledge: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except StoreError as exc:
+        print(f"careerbot: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
@@ -175,6 +179,7 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         return EXIT_USAGE
     from careerbot.bot.runner import StartError, run_bot
 
+    _recover(config)
     try:
         run_bot(config, _open_live(config), token)
     except StartError as exc:
@@ -190,6 +195,7 @@ def _sync(args: argparse.Namespace, config: Config) -> int:
         return EXIT_USAGE
     from careerbot.bot.runner import StartError, sync_commands
 
+    _recover(config)
     try:
         count = sync_commands(config, _open_live(config), token, args.guild)
     except StartError as exc:
@@ -198,6 +204,15 @@ def _sync(args: argparse.Namespace, config: Config) -> int:
     where = f"server {args.guild}" if args.guild else "all servers (may take up to an hour to show)"
     print(f"careerbot: synced {count} commands to {where}")
     return EXIT_OK
+
+
+def _recover(config: Config) -> None:
+    """Before the knowledge loads: a damaged database stops start-up here (StoreError), and a change a
+    crash cut short is finished, so the knowledge is whole again (careerbot.journal)."""
+    from careerbot.journal import recover
+
+    for line in recover(config.knowledge.dir, config.storage.database):
+        print(f"careerbot: {line}", file=sys.stderr)
 
 
 def _index(args: argparse.Namespace, config: Config) -> int:

@@ -1,5 +1,5 @@
-"""What a moderator's change does, in order: write the file (validated, atomic, conflict-checked), record
-the revision, reload the live engine. No discord here: the /kb cog only collects input and renders."""
+"""What a moderator's change does, in order: record the revision, write the file (validated, atomic,
+conflict-checked, see careerbot.journal), mark the revision done, reload the live engine. No discord here: the /kb cog only collects input and renders."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from careerbot.journal import RevisionJournal
 from careerbot.knowledge import Entry
 from careerbot.knowledge.writer import Change, ChangeConflict, ChangeRejected, KnowledgeWriter
 from careerbot.live import LiveEngine, ReloadReport
@@ -16,6 +17,8 @@ from careerbot.store import Revision, Store
 
 # A new question this close (cosine) to an existing entry is probably that entry asked another way.
 NEAR_EXISTING = 0.8
+# Ids made from a question stay short enough to type (and far below the file name limit).
+MAX_NEW_ID_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -47,47 +50,58 @@ class Curator:
 
     def add(self, fields: dict[str, Any], moderator: Moderator) -> Outcome:
         fields = {**fields, "id": fields.get("id") or self.new_id(str(fields["question"]))}
-        return self._apply(self.writer.save(fields, expected=None), moderator, "add")
+        journal = self._journal(moderator, "add")
+        return self._outcome(self.writer.save(fields, expected=None, journal=journal), journal)
 
     def edit(self, entry_id: str, fields: dict[str, Any], expected: str, moderator: Moderator) -> Outcome:
-        old_path = self.writer.find(entry_id)
+        old_path = self.writer.locate(entry_id)
         if old_path is None:
-            raise ChangeRejected([])
-        change = self.writer.save({**fields, "id": entry_id}, expected=expected, old_path=old_path)
-        return self._apply(change, moderator, "edit")
+            raise self.writer.no_such_entry(entry_id)
+        journal = self._journal(moderator, "edit")
+        change = self.writer.save({**fields, "id": entry_id}, expected, old_path, journal)
+        return self._outcome(change, journal)
 
     def add_paraphrase(self, entry_id: str, paraphrase: str, moderator: Moderator) -> Outcome:
         current = self.writer.current(entry_id)
         if current is None:
-            raise ChangeRejected([])
+            raise self.writer.no_such_entry(entry_id)
         path, text = current
         fields = yaml.safe_load(text)
         fields["paraphrases"] = [*fields.get("paraphrases", []), paraphrase]
-        return self._apply(self.writer.save(fields, expected=text, old_path=path), moderator, "edit")
+        journal = self._journal(moderator, "edit")
+        return self._outcome(self.writer.save(fields, text, path, journal), journal)
 
     def remove(self, entry_id: str, expected: str, moderator: Moderator) -> Outcome:
-        return self._apply(self.writer.remove(entry_id, expected), moderator, "remove")
+        journal = self._journal(moderator, "remove")
+        return self._outcome(self.writer.remove(entry_id, expected, journal), journal)
 
     def revert(self, revision: Revision, moderator: Moderator) -> Outcome:
-        """Undoes one revision: puts back what was there before it, if nothing changed since."""
-        path = self.writer.root / revision.path
-        change = self.writer.restore(revision.entry_id, path, revision.before, expected=revision.after)
-        return self._apply(change, moderator, "revert")
+        """Undoes one revision: puts back what was there before it, if nothing changed since. A move is
+        undone by moving the entry back."""
+        root, journal = self.writer.root, self._journal(moderator, "revert")
+        change = self.writer.restore(
+            revision.entry_id,
+            root / (revision.moved_from or revision.path),
+            revision.before,
+            expected=revision.after,
+            moved_from=root / revision.path if revision.moved_from else None,
+            journal=journal,
+        )
+        return self._outcome(change, journal)
 
     def new_id(self, question: str) -> str:
         words = re.sub(r"[^a-z0-9]+", " ", question.lower()).split()
-        base = "-".join(words[:6]) or "entry"
+        base = "-".join(words[:6])[:MAX_NEW_ID_CHARS].strip("-") or "entry"
         candidate, number = base, 2
-        while self.writer.find(candidate) is not None:
+        while self.writer.locate(candidate) is not None:
             candidate, number = f"{base}-{number}", number + 1
         return candidate
 
-    def _apply(self, change: Change, moderator: Moderator, action: str) -> Outcome:
-        relative = str(change.path.relative_to(self.writer.root))
-        revision_id = self.store.record_revision(
-            change.entry_id, relative, moderator.id, moderator.name, action, change.before, change.after
-        )
-        return Outcome(change, action, revision_id, self.live.reload(change.prepared))
+    def _journal(self, moderator: Moderator, action: str) -> RevisionJournal:
+        return RevisionJournal(self.store, self.writer.root, moderator.id, moderator.name, action)
+
+    def _outcome(self, change: Change, journal: RevisionJournal) -> Outcome:
+        return Outcome(change, journal.action, journal.revision_id, self.live.reload(change.prepared))
 
 
 __all__ = ["ChangeConflict", "ChangeRejected", "Curator", "Moderator", "Outcome"]

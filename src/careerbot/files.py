@@ -1,12 +1,18 @@
-"""Writing a file so that readers, and a process killed midway, see the old file or the new, never half."""
+"""Writing a file so that readers, and a process killed midway, see the old file or the new, never half;
+and holding a folder for one writer at a time, across processes."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
+
+LOCK_POLL_SECONDS = 0.02
 
 
 def replace_atomically(target: Path, write: Callable[[BinaryIO], object]) -> None:
@@ -27,3 +33,26 @@ def replace_atomically(target: Path, write: Callable[[BinaryIO], object]) -> Non
 
 def write_text_atomically(target: Path, text: str) -> None:
     replace_atomically(target, lambda file: file.write(text.encode("utf-8")))
+
+
+@contextmanager
+def folder_lock(folder: Path, timeout: float) -> Iterator[None]:
+    """Holds an exclusive OS lock (flock) on the folder itself, waiting at most `timeout` seconds
+    (then TimeoutError). Locking the folder, not a file in it, creates nothing: no lock file in git, and
+    it works in a folder careerbot may not write. The kernel drops the lock when the process dies, so a
+    crash never leaves it held. Two opens in one process are two locks, so threads exclude each other too.
+    """
+    handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(f"{folder} is locked by another writer") from None
+                time.sleep(LOCK_POLL_SECONDS)
+        yield
+    finally:
+        os.close(handle)  # releases the lock

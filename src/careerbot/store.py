@@ -1,7 +1,12 @@
-"""SQLite: the questions members asked (no user ids), what was answered, and their feedback.
+"""SQLite: the questions members asked (no user ids), what was answered, and their feedback; and the
+history of moderators' changes.
 
 Buttons on answers carry the id of their `asked` row in their custom_id, so feedback and "not what I
 meant" keep working after a restart.
+
+A database that is damaged (truncated, a bad header, failing `PRAGMA quick_check`) or cannot be written
+stops start-up with StoreError, whose message says what to do: careerbot never starts over an empty
+database in its place, which would silently lose the revision history.
 """
 
 from __future__ import annotations
@@ -34,7 +39,9 @@ CREATE TABLE IF NOT EXISTS revisions (
     moderator_name TEXT NOT NULL,
     action TEXT NOT NULL,           -- add | edit | remove | revert
     before TEXT,                    -- NULL: the entry did not exist
-    after TEXT                      -- NULL: the entry was removed
+    after TEXT,                     -- NULL: the entry was removed
+    moved_from TEXT,                -- the entry's file before, when the change moved it to `path`
+    done INTEGER NOT NULL DEFAULT 1 -- 0: recorded before its files were written (careerbot.journal)
 );
 CREATE INDEX IF NOT EXISTS revisions_entry ON revisions (entry_id, id);
 CREATE TABLE IF NOT EXISTS drafts (
@@ -72,16 +79,24 @@ class Revision:
     action: str
     before: str | None
     after: str | None
+    moved_from: str | None = None
+
+
+class StoreError(Exception):
+    """careerbot's stored state cannot be used (a damaged or unwritable database, or a change it records
+    that cannot be finished): start-up stops. The message says why and what to do, in one paragraph."""
+
+
+# Columns added since the first release: a database made before gets them on opening.
+ADDED_COLUMNS = {"revisions": (("moved_from", "TEXT"), ("done", "INTEGER NOT NULL DEFAULT 1"))}
+DAMAGE = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 
 
 class Store:
     """One connection, used from worker threads one at a time (the lock), never from the event loop."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._connection.execute("PRAGMA journal_mode=WAL")
-        self._connection.executescript(SCHEMA)
+        self._connection = _open(path)
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -129,29 +144,60 @@ class Store:
             ).fetchall()
         return [row[0] for row in rows]
 
-    def record_revision(
+    def begin_revision(
         self,
         entry_id: str,
         path: str,
+        moved_from: str | None,
         moderator_id: int,
         moderator_name: str,
         action: str,
         before: str | None,
         after: str | None,
     ) -> int:
+        """Records a change before its files are written: unfinished, and left out of the history,
+        until finish_revision (see careerbot.journal)."""
         with self._lock:
             cursor = self._connection.execute(
-                "INSERT INTO revisions (changed_at, entry_id, path, moderator_id, moderator_name, action, before, after)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (time.time(), entry_id, path, moderator_id, moderator_name, action, before, after),
+                "INSERT INTO revisions (changed_at, entry_id, path, moderator_id, moderator_name, action,"
+                " before, after, moved_from, done) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                (
+                    time.time(),
+                    entry_id,
+                    path,
+                    moderator_id,
+                    moderator_name,
+                    action,
+                    before,
+                    after,
+                    moved_from,
+                ),
             )
             return int(cursor.lastrowid or 0)
+
+    def finish_revision(self, revision_id: int) -> None:
+        with self._lock:
+            self._connection.execute("UPDATE revisions SET done = 1 WHERE id = ?", (revision_id,))
+
+    def drop_revision(self, revision_id: int) -> None:
+        """Forgets a change that was recorded but not made."""
+        with self._lock:
+            self._connection.execute("DELETE FROM revisions WHERE id = ? AND done = 0", (revision_id,))
+
+    def unfinished_revisions(self) -> list[Revision]:
+        """Changes recorded and not yet marked done, oldest first."""
+        with self._lock:
+            rows = self._connection.execute(
+                f"SELECT {REVISION_COLUMNS} FROM revisions WHERE done = 0 ORDER BY id"
+            ).fetchall()
+        return [Revision(*row) for row in rows]
 
     def history(self, entry_id: str, limit: int = 20) -> list[Revision]:
         """Newest first."""
         with self._lock:
             rows = self._connection.execute(
-                f"SELECT {REVISION_COLUMNS} FROM revisions WHERE entry_id = ? ORDER BY id DESC LIMIT ?",
+                f"SELECT {REVISION_COLUMNS} FROM revisions WHERE entry_id = ? AND done = 1"
+                " ORDER BY id DESC LIMIT ?",
                 (entry_id, limit),
             ).fetchall()
         return [Revision(*row) for row in rows]
@@ -159,7 +205,7 @@ class Store:
     def revision(self, revision_id: int) -> Revision | None:
         with self._lock:
             row = self._connection.execute(
-                f"SELECT {REVISION_COLUMNS} FROM revisions WHERE id = ?", (revision_id,)
+                f"SELECT {REVISION_COLUMNS} FROM revisions WHERE id = ? AND done = 1", (revision_id,)
             ).fetchone()
         return Revision(*row) if row else None
 
@@ -218,4 +264,63 @@ class Store:
         return {row[0]: (int(row[1]), int(row[2])) for row in rows}
 
 
-REVISION_COLUMNS = "id, changed_at, entry_id, path, moderator_id, moderator_name, action, before, after"
+REVISION_COLUMNS = (
+    "id, changed_at, entry_id, path, moderator_id, moderator_name, action, before, after, moved_from"
+)
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    """The database at `path`, created if there is none, checked if there is one; else StoreError."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        empty = path.is_file() and path.stat().st_size == 0
+    except OSError as error:
+        raise StoreError(_cannot_write(path, error)) from None
+    if empty:  # SQLite would take it for a new database and start the history over
+        raise StoreError(_damaged(path, "the file is empty: it was truncated"))
+    existed = path.exists()
+    try:
+        connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    except sqlite3.DatabaseError as error:
+        raise StoreError(_cannot_write(path, error)) from None
+    try:
+        if existed and (check := connection.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
+            raise StoreError(_damaged(path, f"PRAGMA quick_check: {check}"))
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.executescript(SCHEMA)
+        _add_new_columns(connection)
+    except sqlite3.DatabaseError as error:
+        connection.close()
+        damaged = getattr(error, "sqlite_errorname", "") in DAMAGE
+        raise StoreError(_damaged(path, str(error)) if damaged else _cannot_write(path, error)) from None
+    except StoreError:
+        connection.close()
+        raise
+    return connection
+
+
+def _add_new_columns(connection: sqlite3.Connection) -> None:
+    for table, columns in ADDED_COLUMNS.items():
+        present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        for name, declaration in columns:
+            if name not in present:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+
+
+def _damaged(path: Path, reason: str) -> str:
+    return (
+        f"the database {path} is damaged ({reason}). careerbot will not start over it, so that the "
+        "history of moderators' changes is not replaced by an empty one. Stop careerbot and move the "
+        f"file aside with the {path.name}-wal and {path.name}-shm files beside it, if any (e.g. "
+        f"`mv {path} {path}.damaged`); then restore it from a backup, or start careerbot again to "
+        "begin an empty database (the questions, votes and revision history in the old file are then "
+        f"lost; `sqlite3 {path}.damaged .recover` may save part of them)."
+    )
+
+
+def _cannot_write(path: Path, error: Exception) -> str:
+    return (
+        f"careerbot cannot open its database {path} ({error}). The folder {path.parent} must exist and "
+        "be writable by the user that runs careerbot (SQLite keeps its -wal and -shm files beside the "
+        "database): make it writable, or set [storage] database in bot.toml to a writable place."
+    )

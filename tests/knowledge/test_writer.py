@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from careerbot.files import folder_lock
 from careerbot.knowledge import load_knowledge, loader
 from careerbot.knowledge.snapshot import refresh
 from careerbot.knowledge.writer import ChangeConflict, ChangeRejected, KnowledgeWriter, entry_text
@@ -164,3 +166,65 @@ def test_with_a_snapshot_a_change_is_checked_against_files_changed_since(
         writer.save({**NEW, "paraphrases": ["What are notebooks for?", "jupyter lab", "x"]}, expected=None)
     assert sorted(p.name for p in parsed) == ["jupyter.yaml", "notebooks.yaml"]
     assert not (knowledge_dir / "faq" / "stack" / "jupyter.yaml").exists()
+
+
+# One careerbot process editing pytorch: on "read" it reads the entry, on "go N" it saves its edit over
+# what it read, and says whether it saved or met a conflict.
+RACER = """
+import pathlib, sys
+import yaml
+from careerbot.knowledge.writer import ChangeConflict, KnowledgeWriter
+root, name = pathlib.Path(sys.argv[1]), sys.argv[2]
+writer, path = KnowledgeWriter(root), root / "faq" / "stack" / "pytorch.yaml"
+for line in sys.stdin:
+    if line.startswith("read"):
+        seen = path.read_text()
+        print("ready", flush=True)
+    else:
+        answer = f"{name} {line.split()[1]}."
+        try:
+            writer.save({**yaml.safe_load(seen), "answer": answer}, expected=seen)
+            print(f"saved {answer}", flush=True)
+        except ChangeConflict:
+            print("conflict", flush=True)
+"""
+
+
+def test_two_processes_editing_the_same_version_cannot_both_win(knowledge_dir: Path) -> None:
+    path = knowledge_dir / "faq" / "stack" / "pytorch.yaml"
+    with contextlib.ExitStack() as stack:  # closing their input ends them
+        racers = [
+            stack.enter_context(
+                subprocess.Popen(
+                    [sys.executable, "-c", RACER, str(knowledge_dir), name],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            )
+            for name in ("Mine", "Theirs")
+        ]
+        for round_number in range(8):
+            for racer in racers:
+                assert racer.stdin is not None and racer.stdout is not None
+                racer.stdin.write("read\n")
+                racer.stdin.flush()
+                assert racer.stdout.readline().strip() == "ready"
+            for racer in racers:  # both start from the same version, as close together as can be
+                assert racer.stdin is not None
+                racer.stdin.write(f"go {round_number}\n")
+                racer.stdin.flush()
+            outcomes = sorted(racer.stdout.readline().strip() for racer in racers if racer.stdout)
+            assert outcomes[0] == "conflict" and outcomes[1].startswith("saved "), outcomes
+            assert yaml.safe_load(path.read_text())["answer"] == outcomes[1].removeprefix("saved ")
+
+
+def test_a_writer_that_cannot_get_the_knowledge_is_refused_and_writes_nothing(knowledge_dir: Path) -> None:
+    path = knowledge_dir / "faq" / "stack" / "pytorch.yaml"
+    seen = path.read_text()
+    writer = KnowledgeWriter(knowledge_dir, lock_timeout=0.1)
+    with folder_lock(knowledge_dir, timeout=1), pytest.raises(ChangeRejected, match="still being written"):
+        writer.save({**yaml.safe_load(seen), "answer": "Mine."}, expected=seen)
+    assert path.read_text() == seen
+    writer.save({**yaml.safe_load(seen), "answer": "Mine."}, expected=seen)  # once free, it saves
+    assert yaml.safe_load(path.read_text())["answer"] == "Mine."
