@@ -68,6 +68,14 @@ def list_files(root: Path) -> Listing:
     return Listing(stamps, tuple(problems))
 
 
+def is_listed(path: Path) -> bool:
+    """Whether list_files lists this path: anything but a folder, a link whatever it points to."""
+    try:
+        return not stat.S_ISDIR(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
 def read_text(path: Path, limit: int) -> str | Problem:
     """The file's text, or the problem that stops it being read. Opened without following a link and
     without waiting for a pipe's writer; checked to be a regular file before a byte is read."""

@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, process, utils
 from tqdm import tqdm
 
 from careerbot.knowledge.article_file import parse_article_file
-from careerbot.knowledge.disk import Listing, list_files
+from careerbot.knowledge.disk import Listing, is_listed, list_files
 from careerbot.knowledge.faq_file import parse_entry_file
 from careerbot.knowledge.models import Entry, Item, KnowledgeBase, Passage
 from careerbot.knowledge.near_duplicates import near_duplicate_pairs
@@ -89,7 +89,7 @@ def apply_entry_changes(
     changed = set(changed) | set(overlay)
 
     def present(path: Path) -> bool:
-        return overlay[path] is not None if path in overlay else path.is_file()
+        return overlay[path] is not None if path in overlay else is_listed(path)
 
     changed_files = {path.relative_to(root).as_posix() for path in changed}
     # A file faq/<topic>/<id>.yaml holds the entry <id>: the entries replaced are found by id, not by

@@ -53,7 +53,7 @@ def bounded(problems: Iterable[Problem]) -> list[Problem]:
         shown += [p for p in found if p.omitted]
     if left_out:
         rest, files = count_problems(left_out), len({p.path for p in left_out})
-        where = f"this file and {files - 1:,} more" if files > 1 else "this file"
+        where = f"this file and {files - 1:,} more files" if files > 1 else "this file"
         shown.append(
             Problem(left_out[0].path, None, None, f"... and {rest:,} more problems in {where}", rest)
         )

@@ -111,18 +111,18 @@ def _sparing_bad_files(
     changed on disk wait for that reload too. Only problems of the change itself refuse the change."""
     pending = {path for path in on_disk if path.startswith("faq/")}
     skipped = [p for p in failed.problems if (_relative(root, p.path) or "").startswith("articles/")]
-    knowledge: KnowledgeBase | None = previous.knowledge
+    knowledge = previous.knowledge
     while pending:
         changes = {root / path for path in pending}
-        knowledge, problems = apply_entry_changes(previous.knowledge, root, changes, parsed=parsed)
-        if knowledge is not None:
+        attempt, problems = apply_entry_changes(previous.knowledge, root, changes, parsed=parsed)
+        if attempt is not None:
+            knowledge = attempt
             break
         bad = {path for problem in problems if (path := _relative(root, problem.path)) in pending}
         if not bad:  # a problem that no changed file answers for alone
             return failed
         skipped += problems
         pending -= bad
-    assert knowledge is not None
     written = {path.relative_to(root).as_posix() for path in overlay}
     applied = _apply(root, Snapshot(knowledge, stamps), stamps, written, overlay, parsed)
     if applied.snapshot is None:  # the change itself is bad: say only what concerns it
