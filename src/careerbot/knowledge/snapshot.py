@@ -72,8 +72,8 @@ def refresh(
         refreshed = _apply(root, previous, listing.stamps, changed, overlay, parsed)
     else:  # an article changed: passages and the sections entries cite
         refreshed = _full(root, listing, overlay, show_progress)
-    if refreshed.snapshot is None and overlay:
-        on_disk = changed - written
+    on_disk = changed - written
+    if refreshed.snapshot is None and overlay and on_disk:
         return _sparing_bad_files(root, previous, listing.stamps, on_disk, overlay, refreshed, parsed)
     return refreshed
 
