@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -137,3 +138,32 @@ def test_chat_answers_each_line(
 
 def test_config_fixture_is_usable(config: Config) -> None:
     assert config.knowledge.dir.is_dir()
+
+
+ASK_JSON = """
+import sys
+import careerbot.retrieval.encoder as encoder
+from tests.fakes import FakeEncoder
+encoder.SentenceTransformerEncoder = lambda _config: FakeEncoder()
+from careerbot.cli import main
+sys.exit(main(["--config", sys.argv[1], "ask", "--json"]))
+"""
+
+
+def test_ask_json_answers_every_line_after_one_that_is_not_utf8(settings: Path) -> None:
+    stdin = b"maths for ml\nsklearn \xff\xfe uses\n\nzebra quantum lasagna\n\x00\n"
+    result = subprocess.run(
+        [sys.executable, "-c", ASK_JSON, str(settings)],
+        input=stdin,
+        capture_output=True,
+        cwd=Path(__file__).parents[1],
+        env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"},  # as in a UTF-8 terminal
+        timeout=60,  # a hang guard only
+    )
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    assert b"Traceback" not in result.stderr
+    first, bad, third, nul = (json.loads(line) for line in result.stdout.decode("utf-8").splitlines())
+    assert first["answer"]["id"] == "math-needed"
+    assert bad == {"question": None, "error": "line 2 is not valid UTF-8"}
+    assert third["abstained"] and third["question"] == "zebra quantum lasagna"
+    assert nul["question"] == "\x00"

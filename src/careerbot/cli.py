@@ -7,7 +7,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -15,6 +15,7 @@ from careerbot import __version__
 from careerbot.config import Config, ConfigError, load_config
 from careerbot.knowledge import KnowledgeBase, KnowledgeError, Problem, validate_knowledge
 from careerbot.knowledge.eval_file import load_eval
+from careerbot.knowledge.problems import count_problems
 from careerbot.store import StoreError
 
 if TYPE_CHECKING:
@@ -127,6 +128,9 @@ def _ask(args: argparse.Namespace, config: Config) -> int:
     answerer = _open(config)
     if args.question is None:
         return _answer_lines(answerer, sys.stdin, sys.stdout)
+    if not _is_utf8(args.question):
+        print("careerbot: the question is not valid UTF-8", file=sys.stderr)
+        return EXIT_USAGE
     try:
         answer = answerer.answer(args.question)
     except QuestionError as exc:
@@ -138,14 +142,42 @@ def _ask(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
-def _answer_lines(answerer: Answerer, lines: Iterable[str], out: TextIO) -> int:
-    """One JSON line per non-blank input line, written as soon as it is answered."""
-    for line in lines:
-        if not line.strip():
+def _answer_lines(answerer: Answerer, stdin: TextIO, out: TextIO) -> int:
+    """One JSON line per non-blank input line, written as soon as it is answered. A line that cannot
+    be answered (not UTF-8, say) gets a JSON line with an error instead, and the rest are answered."""
+    from careerbot.answering import QuestionError
+
+    for number, line in _numbered_lines(stdin):
+        if line is None:
+            result: dict[str, object] = {"question": None, "error": f"line {number} is not valid UTF-8"}
+        elif not line.strip():
             continue
-        out.write(json.dumps(answerer.answer(line).to_json(), ensure_ascii=False) + "\n")
+        else:
+            try:
+                result = answerer.answer(line).to_json()
+            except QuestionError as exc:
+                result = {"question": line.strip(), "error": f"line {number}: {exc}"}
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
         out.flush()
     return EXIT_OK
+
+
+def _numbered_lines(stdin: TextIO) -> Iterator[tuple[int, str | None]]:
+    """Each line of the input, numbered from 1, decoded on its own: None for one that is not UTF-8
+    (the bytes underneath are read where there are any, so one bad line cannot end the input)."""
+    raw: Iterable[bytes | str] = getattr(stdin, "buffer", None) or stdin
+    for number, line in enumerate(raw, start=1):
+        text = line.decode("utf-8", "surrogateescape") if isinstance(line, bytes) else line
+        yield number, text if _is_utf8(text) else None
+
+
+def _is_utf8(text: str) -> bool:
+    """False for text holding bytes that were not UTF-8 (Python keeps them as lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _chat(args: argparse.Namespace, config: Config) -> int:
@@ -229,7 +261,7 @@ def _validate(args: argparse.Namespace, config: Config) -> int:
     knowledge, problems = validate_knowledge(config.knowledge.dir, show_progress=sys.stderr.isatty())
     eval_count = 0
     eval_path = config.knowledge.dir / "eval.yaml"
-    if knowledge is not None and eval_path.exists():
+    if knowledge is not None and os.path.lexists(eval_path):  # a dangling link is reported, not skipped
         cases, eval_problems = load_eval(eval_path, knowledge)
         eval_count, problems = len(cases), problems + eval_problems
     if knowledge is not None and args.semantic and not problems:
@@ -244,7 +276,7 @@ def _report_problems(problems: list[Problem], knowledge: KnowledgeBase | None, e
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems or knowledge is None:
-        print(f"careerbot: {len(problems)} problem(s); nothing was changed", file=sys.stderr)
+        print(f"careerbot: {count_problems(problems)} problem(s); nothing was changed", file=sys.stderr)
         return EXIT_FAILED
     print(
         f"ok: {len(knowledge.entries)} entries, {len(knowledge.passages)} article passages, "

@@ -3,16 +3,21 @@ entry (or one new paraphrase) closes a whole group. No discord here."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from careerbot.knowledge.faq_file import MAX_PARAPHRASE_CHARS
 from careerbot.retrieval.encoder import Encoder
 
 # Questions this alike (cosine) are one need asked in different words.
 SAME_NEED = 0.75
+# Control characters and lone surrogates (bytes that were not UTF-8): neither can be shown, embedded
+# by the model's tokenizer, nor saved in an entry.
+UNUSABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -27,8 +32,9 @@ class Gap:
 
 def group_gaps(questions: Sequence[str], encoder: Encoder, limit: int = 5) -> list[Gap]:
     """Greedy grouping, newest first: each question joins the first group whose first question it
-    resembles. Largest groups first."""
-    asked = Counter(q.strip() for q in questions if q.strip())
+    resembles. Largest groups first. Stored questions are members' text, kept as typed: each is made
+    usable as a paraphrase first (see `usable_wording`); one that leaves nothing is skipped."""
+    asked = Counter(wording for q in questions if (wording := usable_wording(q)))
     distinct = list(asked)  # Counter keeps first-seen order: newest first
     if not distinct:
         return []
@@ -45,3 +51,16 @@ def group_gaps(questions: Sequence[str], encoder: Encoder, limit: int = 5) -> li
         Gap(tuple(distinct[i] for i in group), sum(asked[distinct[i]] for i in group)) for group in groups
     ]
     return sorted(gaps, key=lambda gap: gap.count, reverse=True)[:limit]
+
+
+def usable_wording(question: object) -> str:
+    """A stored question as a wording a moderator can read and make a paraphrase of: unusable
+    characters become spaces, runs of spaces one, and it is cut (at a word) to a paraphrase's length.
+    Empty if nothing is left."""
+    if not isinstance(question, str):
+        return ""
+    text = " ".join(UNUSABLE.sub(" ", question).split())
+    if len(text) <= MAX_PARAPHRASE_CHARS:
+        return text
+    cut = text[:MAX_PARAPHRASE_CHARS]
+    return cut.rsplit(" ", 1)[0] if " " in cut else cut

@@ -6,6 +6,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+from careerbot.knowledge.disk import MAX_ARTICLE_BYTES, read_text
 from careerbot.knowledge.models import MAX_ANSWER_CHARS, TOPICS, Passage, Source
 from careerbot.knowledge.problems import Problem
 from careerbot.knowledge.yaml_lines import YamlSyntaxError, parse_located
@@ -19,10 +20,10 @@ def slugify(text: str) -> str:
 
 
 def parse_article_file(path: Path) -> tuple[list[Passage], list[Problem]]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [Problem(path, None, None, f"cannot read: {exc}")]
+    text = read_text(path, MAX_ARTICLE_BYTES)
+    if isinstance(text, Problem):
+        return [], [text]
+    lines = text.splitlines()
     if not lines or lines[0].strip() != "---" or "---" not in (line.strip() for line in lines[1:]):
         return [], [Problem(path, 1, None, "an article starts with a YAML header between '---' lines")]
     header_end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")

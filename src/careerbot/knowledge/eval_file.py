@@ -7,9 +7,10 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from careerbot.knowledge.disk import MAX_EVAL_BYTES, read_text
 from careerbot.knowledge.loader import normalise
 from careerbot.knowledge.models import KnowledgeBase
-from careerbot.knowledge.problems import Problem
+from careerbot.knowledge.problems import Problem, bounded
 from careerbot.knowledge.yaml_lines import YamlSyntaxError, parse_located
 
 # An eval question this close to an entry's own phrasing would measure recall of a copy, not retrieval.
@@ -28,10 +29,11 @@ class EvalCase:
 
 
 def load_eval(path: Path, knowledge: KnowledgeBase) -> tuple[list[EvalCase], list[Problem]]:
+    text = read_text(path, MAX_EVAL_BYTES)
+    if isinstance(text, Problem):
+        return [], [text]
     try:
-        located = parse_located(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [Problem(path, None, None, f"cannot read: {exc}")]
+        located = parse_located(text)
     except YamlSyntaxError as exc:
         return [], [Problem(path, exc.line, None, str(exc))]
     data = located.data
@@ -58,7 +60,7 @@ def load_eval(path: Path, knowledge: KnowledgeBase) -> tuple[list[EvalCase], lis
             continue
         cases.append(EvalCase(item["question"].strip(), tuple(str(x) for x in item["expected"]), line))
     problems += _copies(path, cases, knowledge)
-    return cases, problems
+    return cases, bounded(problems)
 
 
 def _copies(path: Path, cases: list[EvalCase], knowledge: KnowledgeBase) -> list[Problem]:

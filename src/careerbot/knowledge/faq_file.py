@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import reprlib
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
+from careerbot.knowledge.disk import CONTROL_CHARACTER, MAX_ENTRY_BYTES, check_text, read_text
 from careerbot.knowledge.models import (
     MAX_ANSWER_CHARS,
+    MAX_PARAPHRASES,
     MAX_QUESTION_CHARS,
     MIN_PARAPHRASES,
     TOPICS,
@@ -21,6 +24,11 @@ from careerbot.knowledge.yaml_lines import LocatedYaml, YamlSyntaxError, parse_l
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 REQUIRED_FIELDS = ("id", "question", "paraphrases", "answer", "topic", "tags", "sources", "reviewed_on")
 MAX_PARAPHRASE_CHARS = 400
+MAX_TAGS = 20
+UNPRINTABLE = re.compile(f"{CONTROL_CHARACTER.pattern}|[\ud800-\udfff]")
+# Messages quote a bad value; this keeps the quote short whatever the value holds.
+QUOTE = reprlib.Repr()
+QUOTE.maxstring = QUOTE.maxother = 80
 
 
 class _Report(Protocol):
@@ -32,11 +40,12 @@ def parse_entry_file(
 ) -> tuple[Entry | None, list[Problem], LocatedYaml | None]:
     """The entry, or the problems; and the parsed YAML, whose lines later checks cite. `text`, if given,
     stands for the file's content (a change not yet written)."""
-    if text is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            return None, [Problem(path, None, None, f"cannot read: {exc}")], None
+    checked = (
+        read_text(path, MAX_ENTRY_BYTES) if text is None else check_text(path, text, MAX_ENTRY_BYTES) or text
+    )
+    if isinstance(checked, Problem):
+        return None, [checked], None
+    text = checked
     try:
         located = parse_located(text)
     except YamlSyntaxError as exc:
@@ -59,27 +68,32 @@ def parse_entry(located: LocatedYaml, path: Path) -> tuple[Entry | None, list[Pr
     for key in REQUIRED_FIELDS:
         if key not in data:
             problems.append(Problem(path, 1, key, "missing"))
+    for key, value in data.items():
+        if (character := _unprintable(value)) is not None:
+            problem(
+                str(key), f"holds the character U+{ord(character):04X} (written as an escape): not allowed"
+            )
     if problems:
         return None, problems
 
     entry_id = _text(data, "id", problem)
     if entry_id is not None:
         if not ID_PATTERN.match(entry_id):
-            problem("id", f"{entry_id!r} must be lowercase letters and digits joined by '-'")
+            problem("id", f"{QUOTE.repr(entry_id)} must be lowercase letters and digits joined by '-'")
         elif entry_id != path.stem:
-            problem("id", f"{entry_id!r} must match the file name {path.stem!r}")
+            problem("id", f"{QUOTE.repr(entry_id)} must match the file name {path.stem!r}")
     question = _text(data, "question", problem, limit=MAX_QUESTION_CHARS)
     answer = _text(data, "answer", problem, limit=MAX_ANSWER_CHARS)
     paraphrases = _text_list(
-        data, "paraphrases", problem, minimum=MIN_PARAPHRASES, limit=MAX_PARAPHRASE_CHARS
+        data, "paraphrases", problem, (MIN_PARAPHRASES, MAX_PARAPHRASES), limit=MAX_PARAPHRASE_CHARS
     )
-    tags = _text_list(data, "tags", problem, minimum=1, limit=40)
+    tags = _text_list(data, "tags", problem, (1, MAX_TAGS), limit=40)
     topic = _text(data, "topic", problem)
     if topic is not None:
         if topic not in TOPICS:
-            problem("topic", f"unknown topic {topic!r} (topics: {', '.join(TOPICS)})")
+            problem("topic", f"unknown topic {QUOTE.repr(topic)} (topics: {', '.join(TOPICS)})")
         elif path.parent.name != topic:
-            problem("topic", f"{topic!r} does not match the folder {path.parent.name!r}")
+            problem("topic", f"{QUOTE.repr(topic)} does not match the folder {path.parent.name!r}")
     sources = _sources(data["sources"], problem)
     reviewed_on = _date(data["reviewed_on"], problem)
     if problems:
@@ -98,6 +112,19 @@ def parse_entry(located: LocatedYaml, path: Path) -> tuple[Entry | None, list[Pr
     ), []
 
 
+def _unprintable(value: Any) -> str | None:
+    """The first control character or lone surrogate in a value's text: escapes in quoted YAML make
+    them without putting them in the file."""
+    if isinstance(value, str):
+        found = UNPRINTABLE.search(value)
+        return found.group() if found else None
+    inner = [*value, *value.values()] if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for item in inner:
+        if (character := _unprintable(item)) is not None:
+            return character
+    return None
+
+
 def _text(data: dict[str, Any], key: str, problem: _Report, limit: int | None = None) -> str | None:
     value = data[key]
     if not isinstance(value, str) or not value.strip():
@@ -111,14 +138,18 @@ def _text(data: dict[str, Any], key: str, problem: _Report, limit: int | None = 
 
 
 def _text_list(
-    data: dict[str, Any], key: str, problem: _Report, minimum: int, limit: int
+    data: dict[str, Any], key: str, problem: _Report, count: tuple[int, int], limit: int
 ) -> list[str] | None:
     value = data[key]
     if not isinstance(value, list):
         problem(key, "must be a list")
         return None
+    minimum, maximum = count
     if len(value) < minimum:
         problem(key, f"has {len(value)} item(s); at least {minimum} needed")
+        return None
+    if len(value) > maximum:
+        problem(key, f"has {len(value):,} items; at most {maximum} are allowed")
         return None
     texts: list[str] = []
     for i, item in enumerate(value):
@@ -163,5 +194,5 @@ def _date(value: Any, problem: _Report) -> date | None:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    problem("reviewed_on", f"must be a date like 2026-11-23, got {value!r}")
+    problem("reviewed_on", f"must be a date like 2026-11-23, got {QUOTE.repr(value)}")
     return None

@@ -15,14 +15,20 @@ from rapidfuzz import fuzz, process, utils
 from tqdm import tqdm
 
 from careerbot.knowledge.article_file import parse_article_file
+from careerbot.knowledge.disk import Listing, is_listed, list_files
 from careerbot.knowledge.faq_file import parse_entry_file
 from careerbot.knowledge.models import Entry, Item, KnowledgeBase, Passage
 from careerbot.knowledge.near_duplicates import near_duplicate_pairs
-from careerbot.knowledge.problems import KnowledgeError, Problem
+from careerbot.knowledge.problems import SHOWN_IN_ALL, KnowledgeError, Problem, bounded
 from careerbot.knowledge.yaml_lines import LocatedYaml
+
+Parsed = tuple[Entry | None, list[Problem], LocatedYaml | None]  # what parse_entry_file gives
 
 # Two phrasings this alike (rapidfuzz ratio on normalised text, 0-100) are the same question twice.
 NEAR_DUPLICATE_RATIO = 95.0
+# Beyond this many, near-duplicate pairs are only counted (problems are shown up to SHOWN_IN_ALL).
+PAIRS_KEPT = 10 * SHOWN_IN_ALL
+ARTICLE = re.compile(r"articles/[^/]+\.md")
 
 
 def load_knowledge(root: Path) -> KnowledgeBase:
@@ -33,20 +39,26 @@ def load_knowledge(root: Path) -> KnowledgeBase:
 
 
 def validate_knowledge(
-    root: Path, overlay: Mapping[Path, str | None] | None = None, show_progress: bool = False
+    root: Path,
+    overlay: Mapping[Path, str | None] | None = None,
+    show_progress: bool = False,
+    listing: Listing | None = None,
 ) -> tuple[KnowledgeBase | None, list[Problem]]:
     """`overlay` checks changes before they are written: a path's new text, or None for a removal.
-    `show_progress` draws progress bars (on stderr) for the two steps that take minutes at 100k entries."""
+    `show_progress` draws progress bars (on stderr) for the two steps that take minutes at 100k entries.
+    `listing`: the folder's files as just listed (by the snapshot), else listed here."""
     overlay = overlay or {}
     if not root.is_dir():
         return None, [Problem(root, None, None, "the knowledge folder does not exist")]
     faq_root = root / "faq"
-    on_disk = set(faq_root.rglob("*")) if faq_root.is_dir() else set()
-    paths = {p for p in on_disk if not p.is_dir()} | {p for p, text in overlay.items() if text is not None}
+    listing = listing or list_files(root)
+    on_disk = {root / path for path in listing.stamps if path.startswith("faq/")}
+    paths = on_disk | {p for p, text in overlay.items() if text is not None}
     paths -= {p for p, text in overlay.items() if text is None}
     entries, lines, problems = _parse_entries(root, sorted(paths), overlay, show_progress)
+    problems += listing.problems
     passages: list[Passage] = []
-    for path in sorted((root / "articles").glob("*.md")):
+    for path in sorted(root / path for path in listing.stamps if ARTICLE.fullmatch(path)):
         found_passages, found = parse_article_file(path)
         problems += found
         passages += found_passages
@@ -56,7 +68,7 @@ def validate_knowledge(
     problems += _duplicate_phrasings(entries, lines, show_progress)
     problems += _unknown_sections(entries, {passage.id for passage in passages}, lines)
     if problems:
-        return None, sorted(problems, key=lambda p: (str(p.path), p.line or 0))
+        return None, bounded(problems)
     return KnowledgeBase(tuple(entries), tuple(passages)), []
 
 
@@ -65,16 +77,19 @@ def apply_entry_changes(
     root: Path,
     changed: set[Path],
     overlay: Mapping[Path, str | None] | None = None,
+    parsed: dict[Path, Parsed] | None = None,
 ) -> tuple[KnowledgeBase | None, list[Problem]]:
     """`knowledge` (valid) with the entry files in `changed` re-read (or dropped, if gone): the same
     checks as a full load, but each pair-wise check only for the changed entries. Pairs of unchanged
     entries passed when `knowledge` was loaded, so the result is exactly as valid, in time that grows
-    with the change rather than with the knowledge (bar one pass over its phrasings in C)."""
+    with the change rather than with the knowledge (bar one pass over its phrasings in C). `parsed`
+    keeps each file's parse for the next call with the same files and overlay, which then reads none
+    of them again."""
     overlay = overlay or {}
     changed = set(changed) | set(overlay)
 
     def present(path: Path) -> bool:
-        return overlay[path] is not None if path in overlay else path.is_file()
+        return overlay[path] is not None if path in overlay else is_listed(path)
 
     changed_files = {path.relative_to(root).as_posix() for path in changed}
     # A file faq/<topic>/<id>.yaml holds the entry <id>: the entries replaced are found by id, not by
@@ -84,7 +99,9 @@ def apply_entry_changes(
         for path in changed
         if isinstance(entry := knowledge.get(path.stem), Entry) and entry.file in changed_files
     }
-    fresh, lines, problems = _parse_entries(root, sorted(p for p in changed if present(p)), overlay)
+    fresh, lines, problems = _parse_entries(
+        root, sorted(p for p in changed if present(p)), overlay, parsed=parsed
+    )
     entries = [entry for entry in knowledge.entries if entry.id not in replaced] + fresh
     if not entries and not problems:
         problems.append(Problem(root / "faq", None, None, "no FAQ entries found (faq/<topic>/<id>.yaml)"))
@@ -92,14 +109,19 @@ def apply_entry_changes(
     problems += _clashing_phrasings(fresh, knowledge, replaced, lines)
     problems += _unknown_sections(fresh, {passage.id for passage in knowledge.passages}, lines)
     if problems:
-        return None, sorted(problems, key=lambda p: (str(p.path), p.line or 0))
+        return None, bounded(problems)
     return KnowledgeBase(tuple(entries), knowledge.passages), []
 
 
 def _parse_entries(
-    root: Path, paths: list[Path], overlay: Mapping[Path, str | None], show_progress: bool = False
+    root: Path,
+    paths: list[Path],
+    overlay: Mapping[Path, str | None],
+    show_progress: bool = False,
+    parsed: dict[Path, Parsed] | None = None,
 ) -> tuple[list[Entry], dict[str, LocatedYaml], list[Problem]]:
     faq_root = root / "faq"
+    parsed = {} if parsed is None else parsed
     problems: list[Problem] = []
     entries: list[Entry] = []
     lines: dict[str, LocatedYaml] = {}
@@ -107,7 +129,9 @@ def _parse_entries(
         if path.suffix == ".yml" or (path.suffix == ".yaml" and path.parent == faq_root):
             problems.append(Problem(path, None, None, "entries live in faq/<topic>/<id>.yaml"))
         elif path.suffix == ".yaml":
-            entry, found, located = parse_entry_file(path, overlay.get(path))
+            if path not in parsed:
+                parsed[path] = parse_entry_file(path, overlay.get(path))
+            entry, found, located = parsed[path]
             problems += found
             if entry and located:
                 entries.append(entry)
@@ -141,8 +165,13 @@ def _duplicate_phrasings(
     """Every question and paraphrase must be distinct text, within an entry and across entries."""
     owners = _owners(entries)
     texts = [_phrasing(*owner) for owner in owners]
-    pairs = near_duplicate_pairs(texts, NEAR_DUPLICATE_RATIO, show_progress)
-    return [_same_phrasing(owners[b], owners[a], lines) for a, b in pairs]
+    pairs, total = near_duplicate_pairs(texts, NEAR_DUPLICATE_RATIO, show_progress, keep=PAIRS_KEPT)
+    problems = [_same_phrasing(owners[b], owners[a], lines) for a, b in pairs]
+    if total > len(pairs):
+        more = total - len(pairs)
+        where = entries[0].root / "faq" if entries[0].root else Path("faq")
+        problems.append(Problem(where, None, None, f"... and {more:,} more pairs of alike phrasings", more))
+    return problems
 
 
 def _ids_taken(fresh: list[Entry], knowledge: KnowledgeBase, replaced: set[str]) -> list[Problem]:

@@ -18,6 +18,9 @@ MAX_ANSWER_CHARS = 1000
 # Discord autocomplete choice names hold 100 characters, and the question is the entry's title there.
 MAX_QUESTION_CHARS = 100
 MIN_PARAPHRASES = 3
+# Every paraphrase is embedded and compared with every other phrasing: dozens cover any question's
+# wordings; thousands (a script gone wrong) would cost minutes and millions of near-duplicate reports.
+MAX_PARAPHRASES = 50
 
 
 @dataclass(frozen=True)

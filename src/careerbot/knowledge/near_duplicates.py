@@ -21,15 +21,19 @@ ROWS_PER_CALL = 2048  # bounds the score matrix of one rapidfuzz call (rows x co
 
 
 def near_duplicate_pairs(
-    texts: Sequence[str], threshold: float, show_progress: bool = False
-) -> list[tuple[int, int]]:
-    """Index pairs (i, j), i < j, whose texts score fuzz.ratio >= threshold after default_process."""
+    texts: Sequence[str], threshold: float, show_progress: bool = False, keep: int | None = None
+) -> tuple[list[tuple[int, int]], int]:
+    """Index pairs (i, j), i < j, whose texts score fuzz.ratio >= threshold after default_process; and
+    how many there are. With `keep`, only that many pairs are returned (and held in memory): a thousand
+    copies of one text make half a million pairs."""
     processed = [utils.default_process(text) for text in texts]
+    length_of = np.fromiter((len(text) for text in processed), np.int64, len(processed))
     by_length: defaultdict[int, list[int]] = defaultdict(list)
     for i, text in enumerate(processed):
         by_length[len(text)].append(i)
     lengths = sorted(by_length)
-    pairs: set[tuple[int, int]] = set()
+    pairs: list[tuple[int, int]] = []
+    total = 0
     for length in tqdm(lengths, desc="comparing phrasings", unit=" lengths", disable=not show_progress):
         # Partners of this length or longer, up to the longest that can still reach the threshold.
         partners = [
@@ -49,8 +53,16 @@ def near_duplicate_pairs(
                 dtype=np.uint8,
                 workers=-1,
             )
-            for a, b in zip(*np.nonzero(scores), strict=True):
-                i, j = chunk[a], partners[b]
-                if i != j:
-                    pairs.add((min(i, j), max(i, j)))
-    return sorted(pairs)
+            found, against = np.nonzero(scores)
+            mine, theirs = np.asarray(chunk)[found], np.asarray(partners)[against]
+            # Texts of one length meet from both ends, and each text meets itself; texts of different
+            # lengths meet once, from the shorter one's side.
+            once = (theirs > mine) | (length_of[theirs] != length)
+            mine, theirs = mine[once], theirs[once]
+            total += len(mine)
+            room = len(mine) if keep is None else max(0, keep - len(pairs))
+            pairs += [
+                (min(x, y), max(x, y))
+                for x, y in zip(mine[:room].tolist(), theirs[:room].tolist(), strict=True)
+            ]
+    return sorted(pairs), total

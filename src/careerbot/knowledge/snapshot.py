@@ -6,17 +6,16 @@ to the size of the knowledge (100k files parse in minutes; stat-ing them takes a
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from careerbot.knowledge.loader import apply_entry_changes, validate_knowledge
+from careerbot.knowledge.disk import WATCHED, Listing, Stamps, list_files
+from careerbot.knowledge.loader import Parsed, apply_entry_changes, validate_knowledge
 from careerbot.knowledge.models import KnowledgeBase
-from careerbot.knowledge.problems import Problem
+from careerbot.knowledge.problems import Problem, bounded
 
-Stamps = dict[str, tuple[int, int]]  # path relative to the knowledge folder, with "/" -> (size, mtime ns)
-WATCHED = ("faq", "articles")  # eval.yaml is not knowledge the bot answers from
+__all__ = ["WATCHED", "Refresh", "Snapshot", "Stamps", "refresh", "stamp_files"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +27,7 @@ class Snapshot:
 @dataclass(frozen=True)
 class Refresh:
     snapshot: Snapshot | None  # None: the knowledge on disk is invalid (see problems)
+    # With a snapshot: files that changed on disk but were left out, being bad (see `refresh`).
     problems: list[Problem]
     changed_items: frozenset[str] | None  # ids added, changed or removed; None: reloaded as a whole
     previous: Snapshot | None = None  # what it was computed from
@@ -47,22 +47,7 @@ class Refresh:
 
 
 def stamp_files(root: Path) -> Stamps:
-    stamps: Stamps = {}
-    pending = list(WATCHED)  # relative folders; plain strings, as pathlib costs seconds at 100k files
-    while pending:
-        folder = pending.pop()
-        try:
-            with os.scandir(os.path.join(root, folder)) as found:
-                for item in found:
-                    relative = f"{folder}/{item.name}"
-                    if item.is_dir(follow_symlinks=False):
-                        pending.append(relative)
-                    else:
-                        stat = item.stat()
-                        stamps[relative] = (stat.st_size, stat.st_mtime_ns)
-        except FileNotFoundError:
-            continue
-    return stamps
+    return list_files(root).stamps
 
 
 def refresh(
@@ -75,26 +60,99 @@ def refresh(
     Only files whose stamps differ from `previous` are read. Stamps are taken before files are read,
     so a file that changes while it is read has a newer stamp than the one recorded: read next time."""
     overlay = overlay or {}
-    stamps = stamp_files(root)
-    if previous is None:
-        return _full(root, stamps, overlay, show_progress)
-    changed = _changed(previous.stamps, stamps) | {path.relative_to(root).as_posix() for path in overlay}
+    listing = list_files(root)
+    if previous is None or listing.problems:
+        return _full(root, listing, overlay, show_progress)
+    written = {path.relative_to(root).as_posix() for path in overlay}
+    changed = _changed(previous.stamps, listing.stamps) | written
     if not changed:
         return Refresh(previous, [], frozenset(), previous)
-    if not all(path.startswith("faq/") for path in changed):
-        return _full(
-            root, stamps, overlay, show_progress
-        )  # an article changed: passages and the sections entries cite
+    parsed: dict[Path, Parsed] = {}  # each file is read once, however often it is checked below
+    if all(path.startswith("faq/") for path in changed):
+        refreshed = _apply(root, previous, listing.stamps, changed, overlay, parsed)
+    else:  # an article changed: passages and the sections entries cite
+        refreshed = _full(root, listing, overlay, show_progress)
+    on_disk = changed - written
+    if refreshed.snapshot is None and overlay and on_disk:
+        return _sparing_bad_files(root, previous, listing.stamps, on_disk, overlay, refreshed, parsed)
+    return refreshed
+
+
+def _apply(
+    root: Path,
+    previous: Snapshot,
+    stamps: Stamps,
+    changed: set[str],
+    overlay: Mapping[Path, str | None],
+    parsed: dict[Path, Parsed],
+) -> Refresh:
     paths = {root / path for path in changed}
-    knowledge, problems = apply_entry_changes(previous.knowledge, root, paths, overlay)
+    knowledge, problems = apply_entry_changes(previous.knowledge, root, paths, overlay, parsed)
     if knowledge is None:
         return Refresh(None, problems, None, previous)
+    return Refresh(
+        Snapshot(knowledge, stamps), [], _changed_ids(previous.knowledge, knowledge, paths), previous
+    )
+
+
+def _sparing_bad_files(
+    root: Path,
+    previous: Snapshot,
+    stamps: Stamps,
+    on_disk: set[str],
+    overlay: Mapping[Path, str | None],
+    failed: Refresh,
+    parsed: dict[Path, Parsed],
+) -> Refresh:
+    """A moderator's change (`overlay`) failed together with files changed on disk. A bad file there
+    must not stop a change to another entry, nor replace what is live: the change is applied on top of
+    the entry files changed on disk that are valid; each bad one stays as the live version has it, with
+    its old stamp, so that the next reload reads it again (and reports it, as `validate` does). Articles
+    changed on disk wait for that reload too. Only problems of the change itself refuse the change."""
+    pending = {path for path in on_disk if path.startswith("faq/")}
+    skipped = [p for p in failed.problems if (_relative(root, p.path) or "").startswith("articles/")]
+    knowledge = previous.knowledge
+    while pending:
+        changes = {root / path for path in pending}
+        attempt, problems = apply_entry_changes(previous.knowledge, root, changes, parsed=parsed)
+        if attempt is not None:
+            knowledge = attempt
+            break
+        bad = {path for problem in problems if (path := _relative(root, problem.path)) in pending}
+        if not bad:  # a problem that no changed file answers for alone
+            return failed
+        skipped += problems
+        pending -= bad
+    written = {path.relative_to(root).as_posix() for path in overlay}
+    applied = _apply(root, Snapshot(knowledge, stamps), stamps, written, overlay, parsed)
+    if applied.snapshot is None:  # the change itself is bad: say only what concerns it
+        return Refresh(None, applied.problems, None, previous)
+    kept = dict(stamps)
+    for path in on_disk - pending:  # left as the live version has them: read again next time
+        if path in previous.stamps:
+            kept[path] = previous.stamps[path]
+        else:
+            kept.pop(path, None)
+    knowledge = applied.snapshot.knowledge
+    paths = {root / path for path in pending} | set(overlay)
+    changed_ids = _changed_ids(previous.knowledge, knowledge, paths)
+    return Refresh(Snapshot(knowledge, kept), bounded(set(skipped)), changed_ids, previous)
+
+
+def _relative(root: Path, path: Path) -> str | None:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return None
+
+
+def _changed_ids(before: KnowledgeBase, after: KnowledgeBase, paths: Iterable[Path]) -> frozenset[str]:
     ids = set()
     for path in paths:  # faq/<topic>/<id>.yaml holds entry <id>, if valid
-        before, after = previous.knowledge.get(path.stem), knowledge.get(path.stem)
-        if before != after or before is None:
+        was, now = before.get(path.stem), after.get(path.stem)
+        if was != now or was is None:
             ids.add(path.stem)
-    return Refresh(Snapshot(knowledge, stamps), [], frozenset(ids), previous)
+    return frozenset(ids)
 
 
 def _changed(before: Stamps, now: Stamps) -> set[str]:
@@ -103,6 +161,6 @@ def _changed(before: Stamps, now: Stamps) -> set[str]:
     return {path for path, stamp in now.items() if before.get(path) != stamp} | (before.keys() - now.keys())
 
 
-def _full(root: Path, stamps: Stamps, overlay: Mapping[Path, str | None], show_progress: bool) -> Refresh:
-    knowledge, problems = validate_knowledge(root, overlay, show_progress)
-    return Refresh(Snapshot(knowledge, stamps) if knowledge else None, problems, None)
+def _full(root: Path, listing: Listing, overlay: Mapping[Path, str | None], show_progress: bool) -> Refresh:
+    knowledge, problems = validate_knowledge(root, overlay, show_progress, listing)
+    return Refresh(Snapshot(knowledge, listing.stamps) if knowledge else None, problems, None)

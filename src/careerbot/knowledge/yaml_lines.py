@@ -1,4 +1,7 @@
-"""YAML parsing that remembers the line of every top-level key and list item, for error messages."""
+"""YAML parsing that remembers the line of every top-level key and list item, for error messages, and
+refuses what no knowledge file needs but an attacker would use: anchors and aliases (a few lines of
+them expand to gigabytes: "billion laughs") and deep nesting (the composer recurses: 3,000 brackets
+end in a RecursionError). Both are refused while composing, before anything is built."""
 
 from __future__ import annotations
 
@@ -20,6 +23,38 @@ class LocatedYaml:
         return self.key_lines.get(key)
 
 
+# An entry nests three levels (mapping, sources list, source mapping); eval.yaml as many.
+MAX_DEPTH = 10
+
+
+class _KnowledgeLoader(yaml.SafeLoader):
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
+        mark = event.start_mark if isinstance(event.start_mark, yaml.Mark) else None
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (&name, *name) are not allowed", mark
+            )
+        if self._depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels", mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """Values YAML accepts but Python cannot hold (a 5,000-digit number, 2026-02-30) name their line."""
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(None, None, str(exc), node.start_mark) from None
+
+
 class YamlSyntaxError(ValueError):
     def __init__(self, message: str, line: int | None) -> None:
         super().__init__(message)
@@ -27,10 +62,13 @@ class YamlSyntaxError(ValueError):
 
 
 def parse_located(text: str) -> LocatedYaml:
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        loader = _KnowledgeLoader(text)  # its reader refuses control characters at once
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         # The context mark is where the broken construct starts (an unclosed bracket, say); the problem
         # mark is where the parser gave up, often lines later. Cite the start, mention the other.
@@ -43,10 +81,13 @@ def parse_located(text: str) -> LocatedYaml:
             else ""
         )
         raise YamlSyntaxError(f"not valid YAML: {exc.problem or exc.context}{also}", line) from None
+    except yaml.reader.ReaderError as exc:  # a control character: `position` counts characters
+        line = text.count("\n", 0, exc.position) + 1
+        raise YamlSyntaxError(
+            f"not valid YAML: character U+{exc.character:04X} is not allowed", line
+        ) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(f"not valid YAML: {exc}", None) from None
-    finally:
-        loader.dispose()
     located = LocatedYaml(data)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
