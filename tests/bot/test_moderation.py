@@ -286,3 +286,24 @@ async def test_the_gap_queue_groups_questions_and_turns_one_into_a_paraphrase(
     done = await private_reply(await fake_discord.click(message, buttons[1]["custom_id"], user=moderator()))
     assert done["content"].startswith(f"Saved `{nearest}`")
     assert "zebra quantum lasagna" in bot.answerer.knowledge.get(nearest).paraphrases  # type: ignore[union-attr]
+
+
+async def test_edit_with_a_topic_moves_the_entry_to_exactly_that_topic(
+    fake_discord: Any, start_bot: StartBot, config: Config
+) -> None:
+    bot = await start_bot()
+    modal = await open_form(fake_discord, "edit", {"entry": "pytorch", "topic": "skills"})
+    assert modal["title"] == "Move to skills: pytorch"
+    reply = await private_reply(
+        await fake_discord.submit_modal(modal["custom_id"], shown_values(modal), user=moderator())
+    )
+    assert reply["content"].startswith("Saved `pytorch` as revision #1, live now (6 entries")
+    files = sorted(
+        path.relative_to(config.knowledge.dir) for path in config.knowledge.dir.rglob("pytorch.yaml")
+    )
+    assert [str(path) for path in files] == ["faq/skills/pytorch.yaml"]
+    assert "topic: skills" in (config.knowledge.dir / "faq" / "skills" / "pytorch.yaml").read_text()
+    moved = bot.answerer.knowledge.get("pytorch")
+    assert moved is not None and moved.topic == "skills"
+    assert [e.id for e in bot.answerer.knowledge.entries_in("stack")] == ["scikit-learn"]
+    assert (await ask(fake_discord, "pytorch uses"))["title"] == "What is PyTorch used for?"
