@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from careerbot.bot.runner import sync_tree
 from careerbot.config import Config
 from tests.bot.conftest import StartBot
 from tests.fake_discord import moderator, server_admin
@@ -212,3 +213,24 @@ async def test_an_empty_server_list_turns_kb_off_and_says_so_once(
     lines = [r for r in caplog.records if "/kb is off" in r.getMessage()]
     assert len(lines) == 1 and lines[0].levelno == logging.WARNING
     assert "discord.moderation_guilds" in lines[0].getMessage()
+
+
+async def test_sync_reports_a_listed_server_discord_refuses(fake_discord: Any, start_bot: StartBot) -> None:
+    absent = 1_100_000_000_000_000_999  # careerbot is not in this server
+    bot = await start_bot(moderation_guilds=(fake_discord.guild_id, absent))
+    report = await sync_tree(bot)
+    assert report.commands == 8
+    assert report.moderation == [fake_discord.guild_id] and report.refused == [absent]
+
+
+async def test_a_server_taken_off_the_list_before_a_sync_gets_kb_refused(
+    fake_discord: Any, start_bot: StartBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its /kb stays registered at Discord until `careerbot sync`: using it meanwhile changes nothing."""
+    first = await start_bot()
+    await first.close()
+    await start_bot(moderation_guilds=())
+    interaction = await fake_discord.slash("kb", subcommand="reload", user=moderator())
+    response = await interaction.response()
+    assert response["data"]["content"] == "That command is not available here."
+    assert any("careerbot sync" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
