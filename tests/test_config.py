@@ -73,6 +73,7 @@ def test_moderation_servers_are_a_list_of_ids(tmp_path: Path) -> None:
             "discord.moderation_guilds must be a list of ids",
         ),
         ("[discord]\npassive_in_flight = 0\n", "discord.passive_in_flight must be between 1 and 1000"),
+        ("[discord]\nmoderation_guilds = [0]\n", "discord.moderation_guilds must hold Discord ids"),
     ],
 )
 def test_bad_discord_values_name_the_key(tmp_path: Path, text: str, message: str) -> None:

@@ -128,6 +128,11 @@ def config_from_mapping(raw: dict[str, Any], base_dir: Path, source: Path | None
     _check_range(discord, "discord", "passive_in_flight", 1, 1000, source)
     _check_range(discord, "discord", "retention_days", 1, 3650, source)
     _check_range(discord, "discord", "review_days", 1, 3650, source)
+    for key in ("help_channels", "moderator_roles", "moderation_guilds"):
+        if any(value <= 0 for value in discord[key]):
+            raise ConfigError(
+                f"{_where(source)}discord.{key} must hold Discord ids (positive), got {discord[key]!r}"
+            )
     for key in ("api_base", "gateway_url"):
         if not discord[key].startswith(("http://", "https://", "ws://", "wss://")):
             raise ConfigError(f"{_where(source)}discord.{key} must be a URL, got {discord[key]!r}")

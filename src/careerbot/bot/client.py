@@ -105,6 +105,7 @@ class CareerBot(commands.Bot):
         # Guild commands: /kb exists only in these servers (members' commands stay global).
         await self.add_cog(ModerationCog(self), guilds=[discord.Object(id=server) for server in servers])
         self.add_dynamic_items(*MODERATION_ITEMS)
+        log.info("/kb is on in server(s) %s", ", ".join(map(str, servers)))
 
     async def ask(
         self, question: str, channel_kind: str, min_score: float | None = None
@@ -127,8 +128,9 @@ class CareerBot(commands.Bot):
     ) -> None:
         if isinstance(error, app_commands.CommandOnCooldown):
             await reply_privately(interaction, f"Easy there: you can ask again in {error.retry_after:.0f} s.")
-        elif isinstance(error, app_commands.CheckFailure) and interaction.response.is_done():
-            pass  # the check has told the member why
+        elif isinstance(error, app_commands.CheckFailure):
+            if not interaction.response.is_done():  # else the check has told the member why
+                await reply_privately(interaction, "You can't use that here.")
         elif isinstance(error, app_commands.CommandNotFound):
             # Registered at Discord but not here: /kb in a server since taken out of moderation_guilds.
             log.warning("an interaction named a command careerbot does not have here; run `careerbot sync`")
