@@ -238,6 +238,11 @@ async def test_edit_then_revert_then_remove(fake_discord: Any, start_bot: StartB
     assert done["content"].startswith("Removed `pytorch` as revision #3")
     assert bot.answerer.knowledge.get("pytorch") is None
     assert not (config.knowledge.dir / "faq" / "stack" / "pytorch.yaml").exists()
+    # Gone from the knowledge, its history still shows: that is where a removal is undone from.
+    history = await private_reply(
+        await fake_discord.slash("kb", {"entry": "pytorch"}, subcommand="history", user=moderator())
+    )
+    assert ": remove (removed)" in history["content"]
 
 
 async def test_privacy_tells_what_is_kept_and_for_how_long(fake_discord: Any, start_bot: StartBot) -> None:
