@@ -52,3 +52,37 @@ def test_bad_values_name_the_key(tmp_path: Path, text: str, message: str) -> Non
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
         load_config(tmp_path / "absent.toml")
+
+
+def test_moderation_servers_are_a_list_of_ids(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "[discord]\nmoderation_guilds = [1100000000000000010, 42]\n"))
+    assert config.discord.moderation_guilds == (1100000000000000010, 42)
+    assert load_config(write(tmp_path, "")).discord.moderation_guilds == ()  # /kb off unless listed
+    assert load_config(REPO / "bot.toml").discord.moderation_guilds == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "[discord]\nmoderation_guilds = 1100000000000000010\n",
+            "discord.moderation_guilds must be a list of ids",
+        ),
+        (
+            "[discord]\nmoderation_guilds = ['1100000000000000010']\n",
+            "discord.moderation_guilds must be a list of ids",
+        ),
+        ("[discord]\npassive_in_flight = 0\n", "discord.passive_in_flight must be between 1 and 1000"),
+        ("[discord]\nmoderation_guilds = [0]\n", "discord.moderation_guilds must hold Discord ids"),
+    ],
+)
+def test_bad_discord_values_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, text))
+
+
+def test_a_token_in_the_settings_file_is_refused_without_repeating_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_config(write(tmp_path, "[discord]\ntoken = 'MTEw.secret-value'\n"))
+    assert "discord.token" in str(refused.value) and "DISCORD_TOKEN" in str(refused.value)
+    assert "secret-value" not in str(refused.value)

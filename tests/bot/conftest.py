@@ -12,6 +12,7 @@ import pytest
 import pytest_asyncio
 
 from careerbot.bot.client import CareerBot, create_bot, point_at
+from careerbot.bot.runner import sync_tree
 from careerbot.config import Config, DiscordConfig
 from careerbot.engine import load_engine
 from careerbot.live import LiveEngine
@@ -42,7 +43,7 @@ async def start_bot(fake_discord: Any, live: LiveEngine, tmp_path: Path) -> Asyn
             api_base=fake_discord.api_base,
             gateway_url=fake_discord.gateway_url,
             help_channels=(fake_discord.help_channel_id,),
-            **overrides,
+            **{"moderation_guilds": (fake_discord.guild_id,), **overrides},
         )
         point_at(settings)
         store = Store(tmp_path / "careerbot.sqlite3")
@@ -52,7 +53,7 @@ async def start_bot(fake_discord: Any, live: LiveEngine, tmp_path: Path) -> Asyn
         running.append((bot, task, store))
         await fake_discord.wait_identified()
         await asyncio.wait_for(bot.wait_until_ready(), 5)
-        await bot.tree.sync()  # Discord only sends interactions for registered commands
+        await sync_tree(bot)  # as `careerbot sync`: Discord only sends interactions for registered commands
         return bot
 
     yield start

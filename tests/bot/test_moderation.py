@@ -19,13 +19,18 @@ pytestmark = [pytest.mark.usefixtures("fail_on_error_logs"), pytest.mark.asyncio
 EPHEMERAL = 64
 
 
-async def reload_as(fake_discord: Any, who: dict[str, Any]) -> dict[str, Any]:
-    interaction = await fake_discord.slash("kb", subcommand="reload", user=who)
+async def private_reply(interaction: Any) -> dict[str, Any]:
+    """What the moderator finally reads: the reply or, after a private "thinking" defer, the follow-up."""
     response = await interaction.response()
-    if response["type"] == 5:  # deferred while reloading
-        [followup] = await interaction.followups(count=1)
-        return followup
-    return response["data"]
+    assert response["data"]["flags"] & EPHEMERAL, response
+    if response["type"] != 5:
+        return response["data"]
+    [followup] = await interaction.followups(count=1)
+    return followup
+
+
+async def reload_as(fake_discord: Any, who: dict[str, Any]) -> dict[str, Any]:
+    return await private_reply(await fake_discord.slash("kb", subcommand="reload", user=who))
 
 
 async def ask(fake_discord: Any, question: str) -> dict[str, Any]:
@@ -142,10 +147,8 @@ async def test_add_through_the_form_is_answerable_at_once_and_in_the_history(
 ) -> None:
     bot = await start_bot()
     modal = await open_form(fake_discord, "add", {"topic": "stack"})
-    reply = await (await fake_discord.submit_modal(modal["custom_id"], FORM, user=moderator())).response()
-    assert reply["data"]["content"].startswith(
-        "Added `what-is-jupyter-for` as revision #1, live now (7 entries"
-    )
+    reply = await private_reply(await fake_discord.submit_modal(modal["custom_id"], FORM, user=moderator()))
+    assert reply["content"].startswith("Added `what-is-jupyter-for` as revision #1, live now (7 entries")
     assert (config.knowledge.dir / "faq" / "stack" / "what-is-jupyter-for.yaml").exists()
     assert (await ask(fake_discord, "jupyter lab ipynb"))["title"] == "What is Jupyter for?"
     history = await (
@@ -162,13 +165,13 @@ async def test_an_invalid_form_says_what_is_wrong_and_writes_nothing(
 ) -> None:
     await start_bot()
     modal = await open_form(fake_discord, "add", {"topic": "stack"})
-    reply = await (
+    reply = await private_reply(
         await fake_discord.submit_modal(
             modal["custom_id"], {**FORM, "paraphrases": "only one"}, user=moderator()
         )
-    ).response()
-    assert reply["data"]["content"].startswith("Not saved: the change would break the knowledge.")
-    assert "paraphrases: has 1 item(s); at least 3 needed" in reply["data"]["content"]
+    )
+    assert reply["content"].startswith("Not saved: the change would break the knowledge.")
+    assert "paraphrases: has 1 item(s); at least 3 needed" in reply["content"]
     assert not (config.knowledge.dir / "faq" / "stack" / "what-is-jupyter-for.yaml").exists()
 
 
@@ -179,7 +182,7 @@ async def test_a_question_near_an_entry_can_become_its_paraphrase(
     modal = await open_form(fake_discord, "add", {"topic": "stack"})
     near = {**FORM, "question": "What is PyTorch used for, mostly?", "paraphrases": "a b\nc d e\nf g h i"}
     interaction = await fake_discord.submit_modal(modal["custom_id"], near, user=moderator())
-    offer = (await interaction.response())["data"]
+    offer = await private_reply(interaction)
     assert "close to an existing entry: **What is PyTorch used for?**" in offer["content"]
     button = next(
         c["custom_id"]
@@ -187,8 +190,8 @@ async def test_a_question_near_an_entry_can_become_its_paraphrase(
         for c in row["components"]
         if c["custom_id"].endswith(":paraphrase")
     )
-    done = await (await fake_discord.click(interaction.message, button, user=moderator())).response()
-    assert done["data"]["content"].startswith("Saved `pytorch`")
+    done = await private_reply(await fake_discord.click(interaction.message, button, user=moderator()))
+    assert done["content"].startswith("Saved `pytorch`")
     assert "What is PyTorch used for, mostly?" in bot.answerer.knowledge.get("pytorch").paraphrases  # type: ignore[union-attr]
 
 
@@ -204,9 +207,9 @@ async def test_an_edit_over_a_newer_version_is_refused_with_the_difference(
         path.read_text().replace("PyTorch builds and trains neural networks.", "Changed by git pull.")
     )
     mine = {**values, "answer": "My edit."}
-    reply = await (await fake_discord.submit_modal(modal["custom_id"], mine, user=moderator())).response()
-    assert reply["data"]["content"].startswith("Not saved: the entry changed since you opened it.")
-    assert "+answer: Changed by git pull." in reply["data"]["content"]
+    reply = await private_reply(await fake_discord.submit_modal(modal["custom_id"], mine, user=moderator()))
+    assert reply["content"].startswith("Not saved: the entry changed since you opened it.")
+    assert "+answer: Changed by git pull." in reply["content"]
     assert "Changed by git pull." in path.read_text()
 
 
@@ -214,8 +217,8 @@ async def test_edit_then_revert_then_remove(fake_discord: Any, start_bot: StartB
     bot = await start_bot()
     modal = await open_form(fake_discord, "edit", {"entry": "pytorch"})
     mine = {**shown_values(modal), "answer": "PyTorch, edited from Discord."}
-    reply = await (await fake_discord.submit_modal(modal["custom_id"], mine, user=moderator())).response()
-    assert reply["data"]["content"].startswith("Saved `pytorch` as revision #1")
+    reply = await private_reply(await fake_discord.submit_modal(modal["custom_id"], mine, user=moderator()))
+    assert reply["content"].startswith("Saved `pytorch` as revision #1")
     assert (await ask(fake_discord, "pytorch uses"))["description"] == "PyTorch, edited from Discord."
     revert = await fake_discord.slash("kb", {"revision": 1}, subcommand="revert", user=moderator())
     assert (await revert.response())["type"] == 5
@@ -231,10 +234,15 @@ async def test_edit_then_revert_then_remove(fake_discord: Any, start_bot: StartB
     assert (await (await fake_discord.click(confirm.message, button, user=member(user(79, "x")))).response())[
         "data"
     ]["content"] == "Only moderators can change what careerbot knows."
-    done = await (await fake_discord.click(confirm.message, button, user=moderator())).response()
-    assert done["data"]["content"].startswith("Removed `pytorch` as revision #3")
+    done = await private_reply(await fake_discord.click(confirm.message, button, user=moderator()))
+    assert done["content"].startswith("Removed `pytorch` as revision #3")
     assert bot.answerer.knowledge.get("pytorch") is None
     assert not (config.knowledge.dir / "faq" / "stack" / "pytorch.yaml").exists()
+    # Gone from the knowledge, its history still shows: that is where a removal is undone from.
+    history = await private_reply(
+        await fake_discord.slash("kb", {"entry": "pytorch"}, subcommand="history", user=moderator())
+    )
+    assert ": remove (removed)" in history["content"]
 
 
 async def test_privacy_tells_what_is_kept_and_for_how_long(fake_discord: Any, start_bot: StartBot) -> None:
@@ -280,6 +288,27 @@ async def test_the_gap_queue_groups_questions_and_turns_one_into_a_paraphrase(
     message = gaps.message
     form = await (await fake_discord.click(message, buttons[0]["custom_id"], user=moderator())).response()
     assert form["type"] == 9 and shown_values(form["data"])["question"] == "zebra quantum lasagna"
-    done = await (await fake_discord.click(message, buttons[1]["custom_id"], user=moderator())).response()
-    assert done["data"]["content"].startswith(f"Saved `{nearest}`")
+    done = await private_reply(await fake_discord.click(message, buttons[1]["custom_id"], user=moderator()))
+    assert done["content"].startswith(f"Saved `{nearest}`")
     assert "zebra quantum lasagna" in bot.answerer.knowledge.get(nearest).paraphrases  # type: ignore[union-attr]
+
+
+async def test_edit_with_a_topic_moves_the_entry_to_exactly_that_topic(
+    fake_discord: Any, start_bot: StartBot, config: Config
+) -> None:
+    bot = await start_bot()
+    modal = await open_form(fake_discord, "edit", {"entry": "pytorch", "topic": "skills"})
+    assert modal["title"] == "Move to skills: pytorch"
+    reply = await private_reply(
+        await fake_discord.submit_modal(modal["custom_id"], shown_values(modal), user=moderator())
+    )
+    assert reply["content"].startswith("Saved `pytorch` as revision #1, live now (6 entries")
+    files = sorted(
+        path.relative_to(config.knowledge.dir) for path in config.knowledge.dir.rglob("pytorch.yaml")
+    )
+    assert [str(path) for path in files] == ["faq/skills/pytorch.yaml"]
+    assert "topic: skills" in (config.knowledge.dir / "faq" / "skills" / "pytorch.yaml").read_text()
+    moved = bot.answerer.knowledge.get("pytorch")
+    assert moved is not None and moved.topic == "skills"
+    assert [e.id for e in bot.answerer.knowledge.entries_in("stack")] == ["scikit-learn"]
+    assert (await ask(fake_discord, "pytorch uses"))["title"] == "What is PyTorch used for?"

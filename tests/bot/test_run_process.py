@@ -22,6 +22,7 @@ def settings_file(tmp_path: Path, fake: Any) -> Path:
         f'[index]\ndir = "{tmp_path / "index"}"\n'
         f'[storage]\ndatabase = "{tmp_path / "careerbot.sqlite3"}"\n'
         f'[discord]\napi_base = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n'
+        f"moderation_guilds = [{fake.guild_id}]\n"
     )
     return path
 
@@ -31,9 +32,9 @@ async def start(tmp_path: Path, fake: Any, token: str) -> asyncio.subprocess.Pro
         sys.executable,
         "-m",
         "careerbot",
-        "--config",
-        str(settings_file(tmp_path, fake)),
         "run",
+        "--config",  # after the command: `careerbot --config FILE run` works too (sync below)
+        str(settings_file(tmp_path, fake)),
         env={**os.environ, "DISCORD_TOKEN": token},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -58,7 +59,8 @@ async def test_run_answers_ask_through_a_discord_compatible_server(fake_discord:
         )
         out, err = await asyncio.wait_for(sync.communicate(), 60)
         assert sync.returncode == 0, err.decode()
-        assert "synced 9 commands" in out.decode()
+        assert "synced 8 commands" in out.decode()
+        assert f"/kb registered in server(s) {fake_discord.guild_id}" in out.decode()
         interaction = await fake_discord.slash("ask", {"question": "is scikit-learn still worth learning?"})
         data = (await interaction.response())["data"]
         assert data["embeds"][0]["title"] == "What is scikit-learn used for?"

@@ -43,9 +43,14 @@ class UserActions:
         subcommand: str | None = None,
         guild: bool = True,
         channel_id: int | None = None,
+        registered_in: int | None = None,
     ) -> FakeInteraction:
-        """`subcommand` is "sub" or "group sub". `user` is a user or member payload (builders)."""
-        data, specs = self._command(name, 1, guild)
+        """`subcommand` is "sub" or "group sub". `user` is a user or member payload (builders).
+        `channel_id` picks the channel, and so the server (builders.OTHER_CHANNEL_ID: the other one).
+        `registered_in` forges what the Discord client never sends: a guild command of that server,
+        used from another one (a modified client replaying it); the bot must refuse it itself."""
+        server = b.guild_of(channel_id or self.channel_id)
+        data, specs = self._command(name, 1, guild, registered_in or server)
         data["options"] = self._options(specs, options or {}, subcommand, focused=None)
         return await self._interact(2, data, user, guild=guild, channel_id=channel_id)
 
@@ -62,10 +67,13 @@ class UserActions:
         return choices
 
     async def click(
-        self, message: Payload, custom_id: str, *, user: Payload | None = None
+        self, message: Payload, custom_id: str, *, user: Payload | None = None, channel_id: int | None = None
     ) -> FakeInteraction:
+        """`channel_id` of another server forges a replay: that server's member clicking a button
+        they can only have copied (its custom_id) from a message in this one."""
         current, _ = self._component(message, custom_id, {2})
-        return await self._interact(3, {"custom_id": custom_id, "component_type": 2}, user, message=current)
+        data = {"custom_id": custom_id, "component_type": 2}
+        return await self._interact(3, data, user, channel_id=channel_id, message=current)
 
     async def select(
         self, message: Payload, custom_id: str, values: list[str], *, user: Payload | None = None
@@ -80,10 +88,16 @@ class UserActions:
         return await self._interact(3, data, user, message=current)
 
     async def submit_modal(
-        self, custom_id: str, fields: dict[str, str], *, user: Payload | None = None
+        self,
+        custom_id: str,
+        fields: dict[str, str],
+        *,
+        user: Payload | None = None,
+        channel_id: int | None = None,
     ) -> FakeInteraction:
         """`custom_id` is the shown modal's: `(await interaction.response())["data"]["custom_id"]`.
-        `fields` maps text input custom_ids to what the user typed."""
+        `fields` maps text input custom_ids to what the user typed. `channel_id` of another server
+        forges a replay of the modal's custom_id from there."""
         shown = [i for i in self.interactions.values() if (i.callback or {}).get("type") == 9]
         modal = next(
             (i for i in reversed(shown) if i.callback and i.callback["data"]["custom_id"] == custom_id), None
@@ -95,7 +109,8 @@ class UserActions:
         if unknown := set(fields) - used:
             raise AssertionError(f"the modal has no inputs {sorted(unknown)}")
         extra = {"message": modal.payload["message"]} if "message" in modal.payload else {}
-        return await self._interact(5, {"custom_id": custom_id, "components": components}, user, **extra)
+        data = {"custom_id": custom_id, "components": components}
+        return await self._interact(5, data, user, channel_id=channel_id, **extra)
 
     async def context_menu(
         self, name: str, target_message: Payload, *, user: Payload | None = None
@@ -155,10 +170,13 @@ class UserActions:
         await self.dispatch("INTERACTION_CREATE", payload)
         return inter
 
-    def _command(self, name: str, type: int, guild: bool) -> tuple[Payload, list[Payload]]:
-        """Interaction data for a synced command, and its option specs. Guild commands come first, as in
-        the Discord client; only they carry `guild_id`, which discord.py uses to find the command."""
-        for guild_id in (self.guild_id, None) if guild else (None,):
+    def _command(
+        self, name: str, type: int, guild: bool, server: int | None = None
+    ) -> tuple[Payload, list[Payload]]:
+        """Interaction data for a synced command, and its option specs. The server's guild commands come
+        first, as in the Discord client; only they carry `guild_id`, which discord.py uses to find the
+        command."""
+        for guild_id in (server or self.guild_id, None) if guild else (None,):
             for command in self.commands.get(guild_id, []):
                 if command["name"] == name and command.get("type", 1) == type:
                     data = {"id": command["id"], "name": name, "type": type}

@@ -22,6 +22,9 @@ CHANNEL_ID = 1_100_000_000_000_000_020
 HELP_CHANNEL_ID = 1_100_000_000_000_000_021
 DM_CHANNEL_ID = 1_100_000_000_000_000_022
 OWNER_ID = 1_100_000_000_000_000_030
+# A second server the bot is in, with one channel: its admins are not careerbot's moderators.
+OTHER_GUILD_ID = 1_100_000_000_000_000_040
+OTHER_CHANNEL_ID = 1_100_000_000_000_000_041
 DEFAULT_USER_ID = 1_100_000_000_000_000_031
 
 # Permission bits: view, send, embed links, attach files, read history, add reactions, use app commands,
@@ -59,11 +62,15 @@ def user(id: int = DEFAULT_USER_ID, name: str = "alice", bot: bool = False) -> P
 
 
 def member(
-    user_payload: Payload | None = None, roles: list[int] | None = None, nick: str | None = None
+    user_payload: Payload | None = None,
+    roles: list[int] | None = None,
+    nick: str | None = None,
+    permissions: int | None = None,
 ) -> Payload:
     """A guild member; `permissions` is what interactions carry (the OR of its roles' permissions)."""
     role_ids = roles or []
-    permissions = MODERATOR_PERMISSIONS if MODERATOR_ROLE_ID in role_ids else EVERYONE_PERMISSIONS
+    if permissions is None:
+        permissions = MODERATOR_PERMISSIONS if MODERATOR_ROLE_ID in role_ids else EVERYONE_PERMISSIONS
     return {
         "user": user_payload or user(),
         "roles": [str(r) for r in role_ids],
@@ -81,6 +88,11 @@ def moderator(id: int = DEFAULT_USER_ID + 1, name: str = "mod") -> Payload:
     return member(user(id, name), roles=[MODERATOR_ROLE_ID])
 
 
+def server_admin(id: int = DEFAULT_USER_ID + 2, name: str = "admin") -> Payload:
+    """A member with Manage Server (through a role of their own server), e.g. the other server's owner."""
+    return member(user(id, name), permissions=MODERATOR_PERMISSIONS)
+
+
 def bot_user() -> Payload:
     return {**user(BOT_USER_ID, "careerbot", bot=True), "verified": True, "mfa_enabled": False, "flags": 0}
 
@@ -89,30 +101,38 @@ def role(id: int, name: str, permissions: int, position: int) -> Payload:
     return {"id": str(id), "name": name, "permissions": str(permissions), "position": position}
 
 
-def text_channel(id: int, name: str, position: int) -> Payload:
-    return {"id": str(id), "type": 0, "guild_id": str(GUILD_ID), "name": name, "position": position}
+def text_channel(id: int, name: str, position: int, guild_id: int = GUILD_ID) -> Payload:
+    return {"id": str(id), "type": 0, "guild_id": str(guild_id), "name": name, "position": position}
 
 
-def channels() -> list[Payload]:
+def channels(guild_id: int = GUILD_ID) -> list[Payload]:
+    if guild_id == OTHER_GUILD_ID:
+        return [text_channel(OTHER_CHANNEL_ID, "general", 0, OTHER_GUILD_ID)]
     return [text_channel(CHANNEL_ID, "general", 0), text_channel(HELP_CHANNEL_ID, "ml-help", 1)]
 
 
-def guild_create() -> Payload:
-    """One guild: @everyone (id = guild id), a moderator role, two text channels, the bot as a member.
-    Keys discord.py reads with a default are left out."""
-    everyone = role(GUILD_ID, "@everyone", EVERYONE_PERMISSIONS, 0)
-    roles = [everyone, role(MODERATOR_ROLE_ID, "moderator", MODERATOR_PERMISSIONS, 1)]
+def guild_of(channel_id: int) -> int:
+    return OTHER_GUILD_ID if channel_id == OTHER_CHANNEL_ID else GUILD_ID
+
+
+def guild_create(guild_id: int = GUILD_ID) -> Payload:
+    """One guild: @everyone (id = guild id), a moderator role (the main guild), text channels, the bot
+    as a member. Keys discord.py reads with a default are left out."""
+    everyone = role(guild_id, "@everyone", EVERYONE_PERMISSIONS, 0)
+    roles = [everyone]
+    if guild_id == GUILD_ID:
+        roles.append(role(MODERATOR_ROLE_ID, "moderator", MODERATOR_PERMISSIONS, 1))
     empty: dict[str, list[Any]] = {
         k: [] for k in ("threads", "stage_instances", "guild_scheduled_events", "soundboard_sounds")
     }
     return {
-        "id": str(GUILD_ID),
-        "name": "Careers",
+        "id": str(guild_id),
+        "name": "Careers" if guild_id == GUILD_ID else "Elsewhere",
         "owner_id": str(OWNER_ID),
         "unavailable": False,
         "member_count": 2,
         "roles": roles,
-        "channels": channels(),
+        "channels": channels(guild_id),
         "members": [member(bot_user())],
         **empty,
     }
@@ -122,7 +142,7 @@ def ready(session_id: str, resume_gateway_url: str, shard: list[int]) -> Payload
     return {
         "v": 10,
         "user": bot_user(),
-        "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+        "guilds": [{"id": str(g), "unavailable": True} for g in (GUILD_ID, OTHER_GUILD_ID)],
         "session_id": session_id,
         "resume_gateway_url": resume_gateway_url,
         "application": {"id": str(APPLICATION_ID), "flags": 1 << 19},  # GATEWAY_MESSAGE_CONTENT_LIMITED
@@ -168,7 +188,7 @@ def message(content: str, *, author: Payload, channel_id: int = CHANNEL_ID, **ex
         "flags": 0,
     }
     if channel_id != DM_CHANNEL_ID:
-        payload["guild_id"] = str(GUILD_ID)
+        payload["guild_id"] = str(guild_of(channel_id))
     payload.update(extra)
     return payload
 
@@ -197,15 +217,16 @@ def interaction(
         "entitlements": [],
     }
     if guild:
-        channel = next(c for c in channels() if int(c["id"]) == channel_id)
+        guild_id = guild_of(channel_id)
+        channel = next(c for c in channels(guild_id) if int(c["id"]) == channel_id)
         payload |= {
-            "guild_id": str(GUILD_ID),
-            "guild": {"id": str(GUILD_ID), "locale": "en-US", "features": []},
+            "guild_id": str(guild_id),
+            "guild": {"id": str(guild_id), "locale": "en-US", "features": []},
             "guild_locale": "en-US",
             "channel": {**channel, "permissions": as_member["permissions"]},
             "member": as_member,
             "context": 0,
-            "authorizing_integration_owners": {"0": str(GUILD_ID)},
+            "authorizing_integration_owners": {"0": str(guild_id)},
         }
     else:
         dm = {"id": str(DM_CHANNEL_ID), "type": 1, "recipients": [as_member["user"]]}

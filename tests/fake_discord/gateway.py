@@ -87,7 +87,8 @@ class Gateway:
                 self._live = ws is self._ws
                 ready = b.ready(self.session_id, self.url, d.get("shard") or [0, 1])
                 await self._dispatch_locked("READY", ready)
-                await self._dispatch_locked("GUILD_CREATE", b.guild_create())
+                for guild_id in (b.GUILD_ID, b.OTHER_GUILD_ID):
+                    await self._dispatch_locked("GUILD_CREATE", b.guild_create(guild_id))
                 self.identifies.append(d)  # last: wait_identified() means READY and GUILD_CREATE went out
             self._changed()
         elif op == RESUME:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+import sys
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import discord
 import yarl
@@ -13,6 +15,7 @@ from discord.ext import commands
 
 from careerbot.answering import Answer, Answerer
 from careerbot.batching import AnswerBatcher
+from careerbot.bot.replies import log_failure, reply_privately, report_failure
 from careerbot.config import DiscordConfig
 from careerbot.curation import Curator
 from careerbot.knowledge import KnowledgeBase
@@ -24,6 +27,7 @@ from careerbot.store import Store
 log = logging.getLogger(__name__)
 # Replies ping nobody, whatever the member typed (@everyone, roles, users).
 NO_MENTIONS = discord.AllowedMentions.none()
+T = TypeVar("T")
 
 
 def point_at(settings: DiscordConfig) -> None:
@@ -59,7 +63,16 @@ class CareerBot(commands.Bot):
         self.batcher = AnswerBatcher(lambda: self.engine.answerer)
         self._titles: tuple[KnowledgeBase, TitleIndex] | None = None
         self.settings = settings
+        # asyncio keeps only weak references to tasks: these are the bot's, until each is done.
+        self.background: set[asyncio.Task[Any]] = set()
         self.tree.error(self.on_app_command_error)
+
+    def spawn(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Runs `work` as a task the bot holds on to until it is done."""
+        task = asyncio.create_task(work)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        return task
 
     @property
     def answerer(self) -> Answerer:
@@ -83,9 +96,16 @@ class CareerBot(commands.Bot):
 
         await self.add_cog(AskCog(self))
         await self.add_cog(LookupCog(self))
-        await self.add_cog(ModerationCog(self))
         await self.add_cog(PrivacyCog(self))
-        self.add_dynamic_items(*DYNAMIC_ITEMS, PageButton, *MODERATION_ITEMS)
+        self.add_dynamic_items(*DYNAMIC_ITEMS, PageButton)
+        servers = self.settings.moderation_guilds
+        if not servers:
+            log.warning("/kb is off: discord.moderation_guilds in bot.toml lists no server")
+            return
+        # Guild commands: /kb exists only in these servers (members' commands stay global).
+        await self.add_cog(ModerationCog(self), guilds=[discord.Object(id=server) for server in servers])
+        self.add_dynamic_items(*MODERATION_ITEMS)
+        log.info("/kb is on in server(s) %s", ", ".join(map(str, servers)))
 
     async def ask(
         self, question: str, channel_kind: str, min_score: float | None = None
@@ -108,20 +128,23 @@ class CareerBot(commands.Bot):
     ) -> None:
         if isinstance(error, app_commands.CommandOnCooldown):
             await reply_privately(interaction, f"Easy there: you can ask again in {error.retry_after:.0f} s.")
-            return
-        log.error("command %r failed", interaction.command and interaction.command.name, exc_info=error)
-        await reply_privately(
-            interaction, "Sorry, something went wrong on my side. The moderators can see what."
-        )
+        elif isinstance(error, app_commands.CheckFailure):
+            if not interaction.response.is_done():  # else the check has told the member why
+                await reply_privately(interaction, "You can't use that here.")
+        elif isinstance(error, app_commands.CommandNotFound):
+            # Registered at Discord but not here: /kb in a server since taken out of moderation_guilds.
+            log.warning("an interaction named a command careerbot does not have here; run `careerbot sync`")
+            await reply_privately(interaction, "That command is not available here.")
+        else:
+            name = interaction.command.qualified_name if interaction.command else "unknown"
+            await report_failure(interaction, error, f"command /{name}")
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """An event handler failed (a passive answer, say): logged without the message's text."""
+        error = sys.exc_info()[1]
+        if error is not None:
+            log_failure(f"event {event_method}", error)
 
 
 class ShardedCareerBot(CareerBot, commands.AutoShardedBot):
     pass
-
-
-async def reply_privately(interaction: discord.Interaction, text: str, **kwargs: Any) -> None:
-    """An ephemeral reply, whether or not the interaction was already answered or deferred."""
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True, **kwargs)
-    else:
-        await interaction.response.send_message(text, ephemeral=True, **kwargs)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 
 import discord
 
-from careerbot.bot.client import create_bot, point_at
+from careerbot.bot.client import CareerBot, create_bot, point_at
 from careerbot.config import Config
 from careerbot.live import LiveEngine
 from careerbot.store import Store
@@ -42,13 +43,18 @@ async def _run(config: Config, engine: LiveEngine, token: str) -> None:
         store.close()
 
 
-def sync_commands(config: Config, engine: LiveEngine, token: str, guild_id: int | None) -> int:
+@dataclass(frozen=True)
+class SyncReport:
+    commands: int  # members' commands registered (globally, or in the one server asked for)
+    moderation: list[int] = field(default_factory=list)  # servers /kb was registered in
+    refused: list[int] = field(default_factory=list)  # moderation servers Discord refused
+
+
+def sync_commands(config: Config, engine: LiveEngine, token: str, guild_id: int | None) -> SyncReport:
     return asyncio.run(_sync(config, engine, token, guild_id))
 
 
-async def _sync(config: Config, engine: LiveEngine, token: str, guild_id: int | None) -> int:
-    """Registers the slash commands with Discord: globally (can take up to an hour to show) or, for
-    trying things out, in one server at once. Done on request, not at every start."""
+async def _sync(config: Config, engine: LiveEngine, token: str, guild_id: int | None) -> SyncReport:
     point_at(config.discord)
     store = Store(config.storage.database)
     try:
@@ -57,10 +63,25 @@ async def _sync(config: Config, engine: LiveEngine, token: str, guild_id: int | 
                 await bot.login(token)
             except discord.LoginFailure:
                 raise StartError("Discord rejected the token in DISCORD_TOKEN") from None
-            guild = discord.Object(id=guild_id) if guild_id else None
-            if guild is not None:
-                bot.tree.copy_global_to(guild=guild)
-            synced = await bot.tree.sync(guild=guild)
-            return len(synced)
+            return await sync_tree(bot, guild_id)
     finally:
         store.close()
+
+
+async def sync_tree(bot: CareerBot, guild_id: int | None = None) -> SyncReport:
+    """Registers the commands with Discord, on request rather than at every start. Members' commands
+    are global (they can take up to an hour to show); /kb is a guild command of each moderation server
+    (shown at once). With `guild_id`, for trying things out: everything in that one server at once."""
+    if guild_id is not None:
+        guild = discord.Object(id=guild_id)
+        bot.tree.copy_global_to(guild=guild)
+        return SyncReport(len(await bot.tree.sync(guild=guild)))
+    report = SyncReport(len(await bot.tree.sync()))
+    for server in bot.settings.moderation_guilds:
+        try:
+            await bot.tree.sync(guild=discord.Object(id=server))
+        except discord.Forbidden:  # careerbot is not in that server, or lacks the applications.commands scope
+            report.refused.append(server)
+        else:
+            report.moderation.append(server)
+    return report

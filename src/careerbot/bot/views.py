@@ -11,6 +11,7 @@ import discord
 
 from careerbot.answering import Answer, Suggestion
 from careerbot.bot.render import LABEL_LIMIT, clip, item_embed
+from careerbot.bot.replies import report_failure
 
 if TYPE_CHECKING:
     from careerbot.bot.client import CareerBot
@@ -22,8 +23,24 @@ def bot_of(interaction: discord.Interaction) -> CareerBot:
     return cast("CareerBot", interaction.client)
 
 
+class ReportsFailures:
+    """Put first among a DynamicItem's bases: its `act` fails into the one error handler. discord.py
+    only logs a dynamic item's exception, so the member would see "This interaction failed"."""
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await self.act(interaction)
+        except Exception as error:
+            await report_failure(interaction, error, f"button {type(self).__name__}")
+
+    async def act(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError
+
+
 class FeedbackButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cb:fb:(?P<helpful>[01]):(?P<asked>\d+)"
+    ReportsFailures,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"cb:fb:(?P<helpful>[01]):(?P<asked>\d+)",
 ):
     def __init__(self, asked_id: int, helpful: bool) -> None:
         self.asked_id, self.helpful = asked_id, helpful
@@ -42,7 +59,7 @@ class FeedbackButton(
     ) -> FeedbackButton:
         return cls(int(match["asked"]), match["helpful"] == "1")
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def act(self, interaction: discord.Interaction) -> None:
         store = bot_of(interaction).store
         asked = await asyncio.to_thread(store.asked, self.asked_id)
         if asked is None or asked.answer_id is None:
@@ -53,7 +70,9 @@ class FeedbackButton(
         await interaction.response.send_message(thanks, ephemeral=True)
 
 
-class NotWhatIMeantButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cb:alt:(?P<asked>\d+)"):
+class NotWhatIMeantButton(
+    ReportsFailures, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cb:alt:(?P<asked>\d+)"
+):
     def __init__(self, asked_id: int) -> None:
         self.asked_id = asked_id
         super().__init__(
@@ -68,7 +87,7 @@ class NotWhatIMeantButton(discord.ui.DynamicItem[discord.ui.Button[Any]], templa
     ) -> NotWhatIMeantButton:
         return cls(int(match["asked"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def act(self, interaction: discord.Interaction) -> None:
         bot = bot_of(interaction)
         asked = await asyncio.to_thread(bot.store.asked, self.asked_id)
         if asked is None:
@@ -92,7 +111,9 @@ class NotWhatIMeantButton(discord.ui.DynamicItem[discord.ui.Button[Any]], templa
         await interaction.response.send_message("Here is what else came close:", view=view, ephemeral=True)
 
 
-class OpenItemSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"cb:open:(?P<asked>\d+)"):
+class OpenItemSelect(
+    ReportsFailures, discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"cb:open:(?P<asked>\d+)"
+):
     """Opens one knowledge entry privately: related questions, "did you mean", and browsing."""
 
     def __init__(
@@ -116,7 +137,7 @@ class OpenItemSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"
     ) -> OpenItemSelect:
         return cls(int(match["asked"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def act(self, interaction: discord.Interaction) -> None:
         values = self.item.values  # discord.py fills these in from the interaction before the callback
         item = bot_of(interaction).answerer.knowledge.get(values[0]) if values else None
         if item is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections import OrderedDict
 from typing import TYPE_CHECKING
@@ -12,8 +13,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from careerbot.answering import QuestionError
-from careerbot.bot.client import reply_privately
 from careerbot.bot.render import answer_embed
+from careerbot.bot.replies import reply_privately
 from careerbot.bot.views import answer_view
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ DEFER_AFTER_SECONDS = 2.0
 QUESTION_MAX = 4000  # Discord's own cap on a string option
 MENTION = re.compile(r"<@[!&]?\d+>|<#\d+>|@(everyone|here)")
 REMEMBERED_MESSAGES = 1000
+log = logging.getLogger(__name__)
 
 
 class MemberCooldown:
@@ -47,6 +49,7 @@ class AskCog(commands.Cog):
         self.bot = bot
         self.answered_messages: OrderedDict[int, None] = OrderedDict()  # at most one reply per message
         self.cooldown = MemberCooldown(bot.settings.cooldown_uses, bot.settings.cooldown_seconds)
+        self.passive_in_flight = 0  # mentions and help-channel posts being answered now
         self.context_menu = app_commands.ContextMenu(name="Ask careerbot", callback=self.ask_about_message)
 
     async def cog_load(self) -> None:
@@ -75,7 +78,7 @@ class AskCog(commands.Cog):
         if wait:
             await reply_privately(interaction, f"Easy there: you can ask again in {wait:.0f} s.")
             return
-        work = asyncio.ensure_future(self.bot.ask(strip_mentions(question), kind))
+        work = self.bot.spawn(self.bot.ask(strip_mentions(question), kind))
         done, _ = await asyncio.wait({work}, timeout=DEFER_AFTER_SECONDS)
         if not done:
             await interaction.response.defer(ephemeral=private, thinking=True)
@@ -102,6 +105,21 @@ class AskCog(commands.Cog):
         if not question:
             return
         self._remember(message.id)
+        # A flood is dropped, not queued, and without a reply (which would flood the channel in turn);
+        # the log line is DEBUG, so a flood cannot fill the logs either.
+        if self.passive_in_flight >= self.bot.settings.passive_in_flight:
+            log.debug("passive answer dropped: %d already in flight", self.passive_in_flight)
+            return
+        if self.cooldown.retry_after(message.author.id):
+            log.debug("passive answer dropped: the member is cooling down")
+            return
+        self.passive_in_flight += 1
+        try:
+            await self._answer_passively(message, question, mentioned)
+        finally:
+            self.passive_in_flight -= 1
+
+    async def _answer_passively(self, message: discord.Message, question: str, mentioned: bool) -> None:
         kind = "mention" if mentioned else "help-channel"
         # Nobody asked the bot in a help channel: answer there only when quite sure.
         min_score = None if mentioned else self.bot.settings.passive_min_score

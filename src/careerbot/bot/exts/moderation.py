@@ -1,5 +1,9 @@
-"""/kb: moderators keep the knowledge from Discord. Every action checks the moderator right on the
-server side; the files stay the source of truth (written to knowledge/faq/, so git sees them)."""
+"""/kb: moderators keep the knowledge from Discord. Every action checks the moderator right (in a
+moderation server) on the server side, and every entry id from Discord must name a live entry before it
+gets near a file; the files stay the source of truth (written to knowledge/faq/, so git sees them).
+
+Forms and buttons that write acknowledge first (privately, "thinking"), since a write, a model call and
+a reload can outlast Discord's 3 seconds; their failures go to the one error handler (replies.py)."""
 
 from __future__ import annotations
 
@@ -14,13 +18,14 @@ import yaml
 from discord import app_commands
 from discord.ext import commands
 
-from careerbot.bot.client import reply_privately
-from careerbot.bot.permissions import is_moderator
+from careerbot.bot.permissions import may_moderate
 from careerbot.bot.render import clip, item_embed
-from careerbot.bot.views import bot_of
+from careerbot.bot.replies import reply_privately, report_failure
+from careerbot.bot.views import ReportsFailures, bot_of
 from careerbot.curation import ChangeConflict, ChangeRejected, Moderator, Outcome
 from careerbot.gaps import group_gaps
 from careerbot.knowledge import TOPICS, Entry
+from careerbot.knowledge.faq_file import ID_PATTERN
 
 if TYPE_CHECKING:
     from careerbot.bot.client import CareerBot
@@ -28,6 +33,7 @@ if TYPE_CHECKING:
 MESSAGE_LIMIT = 2000
 LOW_CONFIDENCE_MARGIN = 0.05  # answered, but this close to the threshold: counted as a gap too
 REFUSAL = "Only moderators can change what careerbot knows."
+SHOWN_ID_LIMIT = 100
 Topic = Literal["duties", "skills", "stack", "career", "getting-started", "roles"]
 
 
@@ -36,23 +42,48 @@ def moderator_of(interaction: discord.Interaction) -> Moderator:
 
 
 async def refuse_unless_moderator(interaction: discord.Interaction) -> bool:
-    """True (after telling the member privately) when the user may not change the knowledge."""
-    if is_moderator(interaction, bot_of(interaction).settings):
+    """True (after telling the member privately) when the user may not change the knowledge here."""
+    if may_moderate(interaction, bot_of(interaction).settings):
         return False
-    await interaction.response.send_message(REFUSAL, ephemeral=True)
+    await reply_privately(interaction, REFUSAL)
+    return True
+
+
+def live_entry(bot: CareerBot, entry_id: object) -> Entry | None:
+    """The live entry an id from Discord names, else None. Only such ids reach the writer, which joins
+    them into file paths: a path, `..`, a separator, a passage id or junk never matches."""
+    if not isinstance(entry_id, str) or not ID_PATTERN.fullmatch(entry_id):
+        return None
+    item = bot.answerer.knowledge.get(entry_id)
+    return item if isinstance(item, Entry) else None
+
+
+def no_such_entry(entry_id: object) -> str:
+    """The refusal, with the id shown clipped, on one line, unable to close the code span or ping."""
+    shown = "".join(c if c.isprintable() and c != "`" else "?" for c in str(entry_id)[: SHOWN_ID_LIMIT + 1])
+    return f"No such entry: `{discord.utils.escape_mentions(clip(shown, SHOWN_ID_LIMIT))}`."
+
+
+async def refuse_unknown_entry(interaction: discord.Interaction, entry_id: object) -> bool:
+    """True (after telling the moderator privately) when `entry_id` names no live entry."""
+    if live_entry(bot_of(interaction), entry_id) is not None:
+        return False
+    await reply_privately(interaction, no_such_entry(entry_id))
     return True
 
 
 async def moderator_draft(
-    interaction: discord.Interaction, draft_id: int, expired: str
+    interaction: discord.Interaction, draft_id: int, expired: str, needs: tuple[str, ...]
 ) -> dict[str, Any] | None:
     """The pending change a moderator's button names, after checking the moderator right again;
-    None (the member already told why) when it may not or cannot go ahead."""
+    None (the member already told why) when it may not or cannot go ahead. `needs`: the keys the
+    button uses, since a custom_id can be replayed onto another kind of draft."""
     if await refuse_unless_moderator(interaction):
         return None
     draft = await asyncio.to_thread(bot_of(interaction).store.draft, draft_id)
-    if draft is None:
-        await interaction.response.send_message(expired, ephemeral=True)
+    if draft is None or any(key not in draft for key in needs):
+        await reply_privately(interaction, expired)
+        return None
     return draft
 
 
@@ -167,12 +198,15 @@ class EntryModal(discord.ui.Modal):
     async def on_submit(self, interaction: discord.Interaction) -> None:
         if await refuse_unless_moderator(interaction):
             return
+        await interaction.response.defer(ephemeral=True, thinking=True)
         bot = bot_of(interaction)
         fields = self.fields()
         if self.draft_id:  # an edit: save over the version the form was opened with
             draft = await asyncio.to_thread(bot.store.draft, self.draft_id)
             if draft is None:
-                await interaction.response.send_message("That edit expired; open it again.", ephemeral=True)
+                await reply_privately(interaction, "That edit expired; open it again.")
+                return
+            if await refuse_unknown_entry(interaction, draft.get("entry_id")):
                 return
             await apply(
                 interaction,
@@ -191,7 +225,7 @@ class EntryModal(discord.ui.Modal):
         view = discord.ui.View(timeout=None)
         view.add_item(DraftButton(draft_id, "new"))
         view.add_item(DraftButton(draft_id, "paraphrase"))
-        await interaction.response.send_message(
+        await interaction.followup.send(
             f"This is close to an existing entry: **{near.question}** (`{near.id}`). "
             "Add it as a new entry anyway, or add your question as a paraphrase of that one?",
             embed=item_embed(near),
@@ -199,8 +233,12 @@ class EntryModal(discord.ui.Modal):
             ephemeral=True,
         )
 
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]
+        await report_failure(interaction, error, "the entry form")
+
 
 class DraftButton(
+    ReportsFailures,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"cb:kbdraft:(?P<draft>\d+):(?P<choice>new|paraphrase|remove)",
 ):
@@ -210,6 +248,11 @@ class DraftButton(
         "new": "Add as a new entry",
         "paraphrase": "Add as a paraphrase",
         "remove": "Yes, remove it",
+    }
+    NEEDS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "new": ("fields",),
+        "paraphrase": ("fields", "near"),
+        "remove": ("entry_id", "text"),
     }
 
     def __init__(self, draft_id: int, choice: str) -> None:
@@ -227,10 +270,16 @@ class DraftButton(
     ) -> DraftButton:
         return cls(int(match["draft"]), match["choice"])
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        draft = await moderator_draft(interaction, self.draft_id, "That change expired; start again.")
+    async def act(self, interaction: discord.Interaction) -> None:
+        draft = await moderator_draft(
+            interaction, self.draft_id, "That change expired; start again.", self.NEEDS[self.choice]
+        )
         if draft is None:
             return
+        names = {"paraphrase": draft.get("near"), "remove": draft.get("entry_id")}
+        if self.choice in names and await refuse_unknown_entry(interaction, names[self.choice]):
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
         bot, who = bot_of(interaction), moderator_of(interaction)
         if self.choice == "new":
             await apply(interaction, bot.curator.add, draft["fields"], who)
@@ -243,6 +292,7 @@ class DraftButton(
 
 
 class GapButton(
+    ReportsFailures,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"cb:kbgap:(?P<draft>\d+):(?P<choice>entry|paraphrase)",
 ):
@@ -265,13 +315,19 @@ class GapButton(
     ) -> GapButton:
         return cls(int(match["draft"]), match["choice"])
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        draft = await moderator_draft(interaction, self.draft_id, "That gap expired; run /kb gaps again.")
+    async def act(self, interaction: discord.Interaction) -> None:
+        needs = ("wordings", "near") if self.choice == "paraphrase" else ("wordings", "topic")
+        draft = await moderator_draft(
+            interaction, self.draft_id, "That gap expired; run /kb gaps again.", needs
+        )
         if draft is None:
             return
         bot = bot_of(interaction)
         wordings: list[str] = draft["wordings"]
         if self.choice == "paraphrase":
+            if await refuse_unknown_entry(interaction, draft["near"]):
+                return
+            await interaction.response.defer(ephemeral=True, thinking=True)
             await apply(
                 interaction, bot.curator.add_paraphrase, draft["near"], wordings[0], moderator_of(interaction)
             )
@@ -293,6 +349,23 @@ class ModerationCog(commands.Cog):
     def __init__(self, bot: CareerBot) -> None:
         self.bot = bot
 
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Runs before every /kb command (discord.py calls it for each): the moderator right in a
+        moderation server, then an `entry` that names a live entry, or for /kb history one with
+        recorded revisions (a removed entry's history is how it is brought back)."""
+        if await refuse_unless_moderator(interaction):
+            return False
+        entry_id = getattr(interaction.namespace, "entry", None)
+        if entry_id is None or live_entry(self.bot, entry_id) is not None:
+            return True
+        command = interaction.command.name if interaction.command else ""
+        if command == "history" and ID_PATTERN.fullmatch(entry_id):
+            revisions = await asyncio.to_thread(self.bot.store.history, entry_id)
+            if revisions:
+                return True
+        await reply_privately(interaction, no_such_entry(entry_id))
+        return False
+
     async def entry_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
@@ -308,30 +381,26 @@ class ModerationCog(commands.Cog):
 
     @kb.command(name="add", description="Add an entry (opens a form)")
     async def add(self, interaction: discord.Interaction, topic: Topic) -> None:
-        if await refuse_unless_moderator(interaction):
-            return
         await interaction.response.send_modal(EntryModal(f"New entry: {topic}", topic))
 
     @kb.command(name="edit", description="Edit an entry (opens a form with its current version)")
-    async def edit(self, interaction: discord.Interaction, entry: str) -> None:
-        if await refuse_unless_moderator(interaction):
-            return
+    @app_commands.describe(topic="Move the entry to this topic (leave empty to keep its topic)")
+    async def edit(self, interaction: discord.Interaction, entry: str, topic: Topic | None = None) -> None:
         current = self._current(entry)
-        if current is None:
-            await interaction.response.send_message(f"No entry `{clip(entry, 100)}`.", ephemeral=True)
+        if current is None:  # in the live knowledge, but its file went since (a git pull)
+            await interaction.response.send_message(no_such_entry(entry), ephemeral=True)
             return
-        text, topic = current
+        text, current_topic = current
         draft_id = await asyncio.to_thread(self.bot.store.save_draft, {"entry_id": entry, "text": text})
-        modal = EntryModal(f"Edit: {entry}"[:45], topic, yaml.safe_load(text), draft_id)
+        title = f"Edit: {entry}" if topic in (None, current_topic) else f"Move to {topic}: {entry}"
+        modal = EntryModal(clip(title, 45), topic or current_topic, yaml.safe_load(text), draft_id)
         await interaction.response.send_modal(modal)
 
     @kb.command(name="remove", description="Remove an entry (asks to confirm)")
     async def remove(self, interaction: discord.Interaction, entry: str) -> None:
-        if await refuse_unless_moderator(interaction):
-            return
         current = self._current(entry)
         if current is None:
-            await interaction.response.send_message(f"No entry `{clip(entry, 100)}`.", ephemeral=True)
+            await interaction.response.send_message(no_such_entry(entry), ephemeral=True)
             return
         draft_id = await asyncio.to_thread(self.bot.store.save_draft, {"entry_id": entry, "text": current[0]})
         view = discord.ui.View(timeout=None)
@@ -342,11 +411,9 @@ class ModerationCog(commands.Cog):
 
     @kb.command(name="show", description="Show an entry as stored")
     async def show(self, interaction: discord.Interaction, entry: str) -> None:
-        if await refuse_unless_moderator(interaction):
-            return
         current = self._current(entry)
         if current is None:
-            await interaction.response.send_message(f"No entry `{clip(entry, 100)}`.", ephemeral=True)
+            await interaction.response.send_message(no_such_entry(entry), ephemeral=True)
             return
         await interaction.response.send_message(
             clip(f"```yaml\n{current[0]}```", MESSAGE_LIMIT), ephemeral=True
@@ -375,8 +442,6 @@ class ModerationCog(commands.Cog):
 
     @kb.command(name="revert", description="Undo one revision (see /kb history)")
     async def revert(self, interaction: discord.Interaction, revision: app_commands.Range[int, 1]) -> None:
-        if await refuse_unless_moderator(interaction):
-            return
         found = await asyncio.to_thread(self.bot.store.revision, revision)
         if found is None:
             await interaction.response.send_message(f"No revision #{revision}.", ephemeral=True)
@@ -386,8 +451,6 @@ class ModerationCog(commands.Cog):
 
     @kb.command(name="gaps", description="What members asked that careerbot could not answer well")
     async def gaps(self, interaction: discord.Interaction) -> None:
-        if await refuse_unless_moderator(interaction):
-            return
         await interaction.response.defer(ephemeral=True, thinking=True)
         answerer = self.bot.answerer
         low = answerer.threshold + LOW_CONFIDENCE_MARGIN
@@ -445,8 +508,6 @@ class ModerationCog(commands.Cog):
 
     @kb.command(name="reload", description="Load the knowledge files again (after a git pull or a hand edit)")
     async def reload(self, interaction: discord.Interaction) -> None:
-        if await refuse_unless_moderator(interaction):
-            return
         await interaction.response.defer(ephemeral=True, thinking=True)  # a reload may embed for seconds
         report = await asyncio.to_thread(self.bot.engine.reload)
         if report.swapped:
