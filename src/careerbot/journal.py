@@ -61,7 +61,8 @@ class RevisionJournal:
             )
         except sqlite3.Error as error:  # nothing is written unless it can be audited
             message = f"careerbot cannot record the change in its database ({error}); nothing was changed"
-            raise ChangeRejected([Problem(self.root / "faq", None, "database", message)]) from error
+            problem = Problem(self.root / "faq", None, "database", message)
+            raise ChangeRejected([problem], invalid=False) from error
         return self.revision_id
 
     def finish(self, intent: int) -> None:

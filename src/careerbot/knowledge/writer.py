@@ -43,10 +43,12 @@ LOCK_TIMEOUT_SECONDS = 30.0
 
 class ChangeRejected(Exception):
     """The change cannot be made (it would make the knowledge invalid, it names no entry, or the
-    knowledge folder cannot be written); nothing was written. `problems` say why."""
+    knowledge folder cannot be written); nothing was written. `problems` say why. `invalid` is False
+    when the change itself was not at fault (no such entry, a busy or unwritable folder), so the
+    moderator is not told that it would break the knowledge."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
+    def __init__(self, problems: list[Problem], invalid: bool = True) -> None:
+        self.problems, self.invalid = problems, invalid
         super().__init__("\n".join(str(p) for p in problems))
 
 
@@ -286,7 +288,7 @@ class KnowledgeWriter:
         return prepared
 
     def _rejected(self, field: str, message: str) -> ChangeRejected:
-        return ChangeRejected([Problem(self.root / "faq", None, field, message)])
+        return ChangeRejected([Problem(self.root / "faq", None, field, message)], invalid=False)
 
     def no_such_entry(self, entry_id: str) -> ChangeRejected:
         return self._rejected("id", f"no entry with id {_shown(entry_id)}")

@@ -103,10 +103,10 @@ def failure_text(error: Exception) -> str:
             "Not saved: the entry changed since you opened it. Open it again to start from its current "
             f"version. What changed:\n```diff\n{clip(error.diff, 1500)}\n```"
         )
-    problems = "\n".join(
-        f"- {problem.field}: {problem.message}" for problem in cast(ChangeRejected, error).problems
-    )
-    return f"Not saved: the change would break the knowledge.\n{problems or '- the entry no longer exists'}"
+    rejected = cast(ChangeRejected, error)
+    problems = "\n".join(f"- {problem.field}: {problem.message}" for problem in rejected.problems)
+    why = "the change would break the knowledge" if rejected.invalid else "careerbot could not make it"
+    return f"Not saved: {why}.\n{problems or '- the entry no longer exists'}"
 
 
 async def apply(interaction: discord.Interaction, change: Any, *args: Any) -> None:
