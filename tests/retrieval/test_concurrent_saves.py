@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from careerbot.config import Config
-from careerbot.engine import load_engine, save_engine
+from careerbot.engine import load_engine, save_engine, update_engine
+from tests.conftest import write_entry
 from tests.fakes import FakeEncoder
 
 ROUNDS = 8
@@ -49,3 +50,33 @@ def test_two_processes_saving_at_once_leave_a_whole_index(config: Config, knowle
         found.append(problems.get())
     assert found == []
     assert len(list(config.index.dir.glob("state-*"))) == 1, "stale folders are swept"
+
+
+def compact(config: Config) -> None:
+    """`careerbot index`: the edits folded into a new base, the old base swept."""
+    _, report = load_engine(config, encoder=FakeEncoder(), compact=True, thorough=True)
+    assert not report.loaded and report.embedded == 0
+
+
+def test_an_index_run_beside_the_bot_leaves_the_bot_able_to_save_its_edits(
+    config: Config, knowledge_dir: Path
+) -> None:
+    encoder = FakeEncoder()
+    bot, _ = load_engine(config, encoder=encoder)
+    write_entry(
+        knowledge_dir, "stack/jupyter", "What is Jupyter for?", ["notebooks?", "jupyter lab", "ipynb"], "x"
+    )
+    bot, _ = update_engine(config, encoder, bot)  # an edit on top of the base the bot serves from
+    index_run = multiprocessing.get_context("spawn").Process(target=compact, args=(config,))
+    index_run.start()
+    index_run.join(timeout=120)
+    assert index_run.exitcode == 0
+    write_entry(
+        knowledge_dir, "stack/polars", "What is Polars?", ["polars dataframes", "faster pandas", "pl"], "y"
+    )
+    bot, _ = update_engine(config, encoder, bot)  # saved on top of its base, which was kept for it
+    encoder = FakeEncoder()
+    restarted, report = load_engine(config, encoder=encoder)
+    assert report.loaded and encoder.encoded == []
+    assert restarted.answerer.answer("jupyter lab").id == "jupyter"
+    assert restarted.answerer.answer("polars dataframes").id == "polars"

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import time
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 from careerbot.files import replace_atomically
 
 LOCK_FILE = "index.lock"
+LEASE_FILE = "in-use.lock"
 VERIFIED_FILE = "verified.json"
 RACY_NS = 2_000_000_000
 
@@ -87,6 +89,39 @@ def locked(directory: Path, exclusive: bool) -> Iterator[None]:
         yield
     finally:
         os.close(handle)  # releases the lock
+
+
+def hold(folder: Path, user: object) -> None:
+    """Marks `folder` in use by this process for as long as `user` lives: another process's save does not
+    sweep it (see in_use), so a process serving from a base can still save edits on top of it after
+    `careerbot index` wrote a new one. POSIX record locks, which belong to the process: its own saves
+    sweep what it alone used, as before."""
+    try:
+        handle = os.open(folder / LEASE_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:  # a read-only index folder: nobody sweeps it either
+        return
+    try:
+        fcntl.lockf(handle, fcntl.LOCK_SH)
+    except OSError:
+        os.close(handle)
+        return
+    weakref.finalize(user, os.close, handle)  # closing the file releases the lease
+
+
+def in_use(folder: Path) -> bool:
+    """Whether another process holds `folder` (see hold). Call it under the exclusive index lock, as
+    leases are taken only under the index lock."""
+    try:
+        handle = os.open(folder / LEASE_FILE, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(handle)
+    return False
 
 
 def _checksum(path: Path) -> FileSum:

@@ -3,6 +3,7 @@
     manifest.json         format, model, which of the folders below are current, and the size and
                           sha256 of each of their files (checked before anything is used: integrity)
     index.lock, verified.json   the savers' lock; which files were hashed when (integrity)
+    base-<id>/in-use.lock       held by each process serving from that base, so it is not swept
     base-<id>/            everything as of the last full build; never modified:
                             vectors.faiss, rows.npz, items.json   the base segment
                             entries.jsonl, entries.npz           the entries, one JSON line each, and
@@ -135,6 +136,7 @@ def _read(
     base_dir, state_dir = directory / manifest["base"], directory / manifest["state"]
     base = Segment.load(base_dir, settings)
     base.saved_files = _files_of(manifest, manifest["base"])
+    integrity.hold(base_dir, base)
     state = json.loads((state_dir / STATE_FILE).read_text(encoding="utf-8"))
     stored = _StoredEntries(base_dir, root)
     with np.load(base_dir / BASE_FILE, allow_pickle=False) as arrays:
@@ -200,7 +202,7 @@ def save(directory: Path, root: Path, snapshot: Snapshot, retriever: Retriever, 
         }
         replace_atomically(directory / MANIFEST, lambda f: f.write(json.dumps(manifest, indent=2).encode()))
         for stale in [*directory.glob("base-*"), *directory.glob("state-*"), *directory.glob("data-*")]:
-            if stale.name not in (base.saved_as, state_name):
+            if stale.name not in (base.saved_as, state_name) and not integrity.in_use(stale):
                 shutil.rmtree(stale, ignore_errors=True)
 
 
@@ -242,6 +244,7 @@ def _save_base(directory: Path, snapshot: Snapshot, retriever: Retriever) -> Non
     replace_atomically(folder / BASE_FILE, lambda f: np.savez(f, **extra))
     retriever.base.save(folder)
     retriever.base.saved_as, retriever.base.saved_files = name, integrity.checksums(directory, name)
+    integrity.hold(folder, retriever.base)
 
 
 class _StoredEntries:
