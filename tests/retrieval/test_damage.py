@@ -171,3 +171,16 @@ def test_index_rebuild_after_damage_writes_a_clean_new_index(
     assert "index up to date" in capsys.readouterr().err and encoder.encoded == []
     assert cli.main(["--config", str(settings), "ask", "pytorch uses"]) == 0
     assert "PyTorch builds" in capsys.readouterr().out
+
+
+def test_a_manifest_edited_by_hand_into_nonsense_is_named(
+    config: Config, knowledge_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    index_with_an_edit(config, knowledge_dir)
+    path = config.index.dir / MANIFEST
+    manifest = json.loads(path.read_text())
+    path.write_text(json.dumps({**manifest, "files": {"x": 1}}))
+    with caplog.at_level(logging.WARNING):
+        engine, _ = load_engine(config, encoder=FakeEncoder())
+    assert warnings(caplog) == [f"index file {path} is damaged (incomplete); rebuilding the index"]
+    assert_answers_right(engine)

@@ -120,9 +120,16 @@ def _manifest(directory: Path) -> dict[str, Any] | None:
         raise integrity.Damaged(path, "not an index manifest")
     if manifest.get("format") != FORMAT_VERSION:
         return None  # made by another version of careerbot: rebuilt, nothing damaged
-    if not manifest.keys() >= MANIFEST_KEYS:
+    if not manifest.keys() >= MANIFEST_KEYS or not _well_formed(manifest["files"]):
         raise integrity.Damaged(path, "incomplete")
     return manifest
+
+
+def _well_formed(files: object) -> bool:
+    return isinstance(files, dict) and all(
+        isinstance(s, dict) and isinstance(s.get("size"), int) and isinstance(s.get("sha256"), str)
+        for s in files.values()
+    )
 
 
 def _read(
