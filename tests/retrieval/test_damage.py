@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -142,7 +143,7 @@ def test_a_checked_file_is_not_hashed_again_until_it_changes(
     vectors = index_file(config, "vectors.faiss")
     noise(vectors)
     mtime = vectors.stat().st_mtime_ns
-    integrity.os.utime(vectors, ns=(mtime - 10**9, mtime - 10**9))  # a write that hides its mtime
+    os.utime(vectors, ns=(mtime - 10**9, mtime - 10**9))  # a write that hides its mtime
     engine, report = load_engine(config, encoder=FakeEncoder())
     assert "vectors.faiss" in hashed and not report.loaded
     assert_answers_right(engine)
