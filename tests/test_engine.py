@@ -189,7 +189,7 @@ def test_a_save_cut_off_before_the_manifest_leaves_the_old_index(
     with pytest.raises(KeyboardInterrupt):
         update_engine(config, FakeEncoder(), first)
     monkeypatch.undo()
-    stored = persistence.load(config.index.dir, config.knowledge.dir, FakeEncoder(), config.index, 0.1)
+    stored = persistence.load(config.index.dir, config.knowledge.dir, FakeEncoder(), config.index, 0.1).stored
     assert stored is not None and stored[0].knowledge == first.snapshot.knowledge
     engine, report = load_engine(config, encoder=FakeEncoder())  # and the next start picks up the edit
     assert report.changed_items == 1 and engine.answerer.answer("jupyter lab").id == "jupyter"

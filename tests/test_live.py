@@ -89,3 +89,20 @@ def test_a_failed_background_save_is_logged_and_the_edit_stays_live(
     live.flush()
     assert live.answerer.answer("jupyter lab").id == "jupyter"
     assert "could not save the index" in caplog.text and "No space left" in caplog.text
+
+
+def test_a_failed_warm_up_is_logged_and_waited_for(
+    config: Config, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    live = live_engine(config)
+    started = threading.Event()
+
+    def out_of_memory() -> None:
+        started.set()
+        raise MemoryError("phrasings table too big")
+
+    monkeypatch.setattr(live.answerer.knowledge, "phrasings", out_of_memory)
+    live.warm_up_in_background()
+    live.flush()
+    assert started.is_set(), "flush waits for the warm-up"
+    assert "could not warm up the knowledge" in caplog.text and "phrasings table too big" in caplog.text

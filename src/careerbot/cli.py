@@ -72,7 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     sync.set_defaults(handler=_sync)
 
     index = commands.add_parser("index", help="embed what changed in the knowledge and save the index")
-    index.add_argument("--rebuild", action="store_true", help="re-embed everything")
+    index.add_argument(
+        "--rebuild", action="store_true", help="re-embed everything into a new index (nothing on disk reused)"
+    )
     index.set_defaults(handler=_index)
 
     validate = commands.add_parser("validate", help="check every knowledge file (fast, no model)")
@@ -260,8 +262,9 @@ def _index(args: argparse.Namespace, config: Config) -> int:
     from careerbot.engine import load_engine
 
     print(f"careerbot: indexing {config.knowledge.dir} into {config.index.dir}", file=sys.stderr)
-    # Also folds the edits made since the last full build into one base segment (nothing re-embedded).
-    _, report = load_engine(config, show_progress=True, rebuild=args.rebuild, compact=True)
+    # Also folds the edits made since the last full build into one base segment (nothing re-embedded),
+    # and checksums every index file, where a start checks only the files changed since their last check.
+    _, report = load_engine(config, show_progress=True, rebuild=args.rebuild, compact=True, thorough=True)
     print(f"careerbot: {report.describe()}", file=sys.stderr)
     return EXIT_OK
 

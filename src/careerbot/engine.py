@@ -17,6 +17,8 @@ from careerbot.knowledge.snapshot import Refresh, Snapshot, refresh
 from careerbot.retrieval.encoder import Encoder
 
 if TYPE_CHECKING:  # imported lazily below: `careerbot validate` must not pay for faiss
+    import numpy as np
+
     from careerbot.retrieval.retriever import Retriever
 
 
@@ -61,8 +63,11 @@ def load_engine(
     show_progress: bool = False,
     rebuild: bool = False,
     compact: bool = False,
+    thorough: bool = False,
 ) -> tuple[Engine, IndexReport]:
-    """`rebuild` re-embeds every text; `compact` folds edits into a new base segment (no embedding)."""
+    """`rebuild` re-embeds every text, into new index folders; `compact` folds edits into a new base
+    segment (no embedding); `thorough` checksums every index file, even those unchanged since their last
+    check. A damaged index is rebuilt (re-embedding only what was lost) and saved."""
     if encoder is None:
         from careerbot.retrieval.encoder import SentenceTransformerEncoder
 
@@ -70,16 +75,21 @@ def load_engine(
     from careerbot.retrieval import persistence
 
     started = time.perf_counter()
-    stored = None
+    current, salvaged = None, None
     if not rebuild:
-        stored = persistence.load(
-            config.index.dir, config.knowledge.dir, encoder, config.index, config.answering.lexical_weight
+        loaded = persistence.load(
+            config.index.dir,
+            config.knowledge.dir,
+            encoder,
+            config.index,
+            config.answering.lexical_weight,
+            thorough,
         )
-    current = None
-    if stored is not None:
-        snapshot, retriever = stored
-        current = Engine(Answerer(snapshot.knowledge, retriever, config.answering), snapshot, retriever)
-    return update_engine(config, encoder, current, show_progress, compact, started)
+        salvaged = loaded.salvaged
+        if loaded.stored is not None:
+            snapshot, retriever = loaded.stored
+            current = Engine(Answerer(snapshot.knowledge, retriever, config.answering), snapshot, retriever)
+    return update_engine(config, encoder, current, show_progress, compact, started, salvaged=salvaged)
 
 
 def update_engine(
@@ -91,9 +101,11 @@ def update_engine(
     started: float | None = None,
     refreshed: Refresh | None = None,
     save: bool = True,
+    salvaged: dict[bytes, np.ndarray] | None = None,
 ) -> tuple[Engine, IndexReport]:
     """`current` brought up to date with the knowledge on disk (or with `refreshed`, if that was computed
-    from current's snapshot), and saved unless `save` is false. Leaves `current` untouched."""
+    from current's snapshot), and saved unless `save` is false. Leaves `current` untouched. Without
+    `current`, texts whose vectors are `salvaged` (by text key) are not embedded again."""
     from careerbot.retrieval.retriever import Retriever
 
     started = time.perf_counter() if started is None else started
@@ -117,7 +129,7 @@ def update_engine(
             encoder,
             config.index,
             config.answering.lexical_weight,
-            known=current.retriever.known_vectors() if current else None,
+            known=current.retriever.known_vectors() if current else salvaged,
             show_progress=show_progress,
         )
     engine = Engine(Answerer(knowledge, retriever, config.answering), refreshed.snapshot, retriever)

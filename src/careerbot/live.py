@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,16 +41,29 @@ class LiveEngine:
         self._engine = engine
         self._reloading = threading.Lock()  # one reload at a time; answering never waits on it
         self._saves = ThreadPoolExecutor(max_workers=1, thread_name_prefix="careerbot-save")  # in order
+        self._warm_ups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="careerbot-warm-up")
+        # Every background job until it is done: none is dropped mid-run, and each failure is logged.
+        self._pending: set[Future[object]] = set()
+        self._pending_lock = threading.Lock()
 
-    def _save(self, engine: Engine) -> None:
-        try:
-            save_engine(self._config, engine, self._encoder.model_id)
-        except Exception:  # the live engine is fine; only the next start will redo the work
-            log.exception("could not save the index to %s", self._config.index.dir)
+    def _in_background(self, workers: ThreadPoolExecutor, job: Callable[[], object], what: str) -> None:
+        future = workers.submit(job)
+        with self._pending_lock:
+            self._pending.add(future)
+        future.add_done_callback(lambda done: self._finished(done, what))
+
+    def _finished(self, done: Future[object], what: str) -> None:
+        with self._pending_lock:
+            self._pending.discard(done)
+        error = None if done.cancelled() else done.exception()
+        if error is not None:  # the live engine is fine; only the next start or browse redoes the work
+            log.error("could not %s", what, exc_info=error)
 
     def flush(self) -> None:
-        """Waits until every reload so far is saved to the index folder."""
-        self._saves.submit(lambda: None).result()
+        """Waits until every background job so far (saves of reloads, warm-ups) is done."""
+        with self._pending_lock:
+            pending = list(self._pending)
+        wait(pending)
 
     @property
     def encoder(self) -> Encoder:
@@ -68,7 +82,7 @@ class LiveEngine:
         decodes entries only as answers need them (see KnowledgeBase.deferred), and edits are checked
         against a table of every phrasing."""
         knowledge = self.answerer.knowledge
-        threading.Thread(target=knowledge.phrasings, name="careerbot-warm-up", daemon=True).start()
+        self._in_background(self._warm_ups, knowledge.phrasings, "warm up the knowledge (phrasings table)")
 
     def snapshot(self) -> Snapshot:
         """The knowledge as the live engine last read it (edits are validated against it)."""
@@ -90,7 +104,11 @@ class LiveEngine:
                 return ReloadReport(False, live, time.perf_counter() - started, problems=exc.problems)
             self._engine = engine
             if not report.loaded:
-                self._saves.submit(self._save, engine)
+                self._in_background(
+                    self._saves,
+                    lambda: save_engine(self._config, engine, self._encoder.model_id),
+                    f"save the index to {self._config.index.dir}",
+                )
                 self.warm_up_in_background()
         return ReloadReport(
             True, len(engine.answerer.knowledge.entries), time.perf_counter() - started, report.embedded

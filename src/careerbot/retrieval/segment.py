@@ -6,11 +6,11 @@ text itself is looked up in the knowledge only for the few rows a search returns
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,11 +23,12 @@ from careerbot.retrieval.index import VectorIndex
 ROWS_FILE = "rows.npz"
 ITEMS_FILE = "items.json"
 VECTORS_FILE = "vectors.faiss"
+SEGMENT_FILES = (VECTORS_FILE, ROWS_FILE, ITEMS_FILE)
 
 
 @dataclass(eq=False)
 class Segment:
-    """Immutable in use; `saved_as` alone is set, once the segment is on disk."""
+    """Immutable in use; `saved_as` and `saved_files` alone are set, once the segment is on disk."""
 
     index: VectorIndex
     items: list[str]  # the distinct item ids, which row_item points into
@@ -36,6 +37,7 @@ class Segment:
     row_part: np.ndarray  # int16: which paraphrase
     keys: np.ndarray  # 32-byte text keys (Document.key), to reuse vectors when rebuilding
     saved_as: str | None = None  # the index folder's sub-folder holding it
+    saved_files: dict[str, Any] = field(default_factory=dict)  # that sub-folder's files: checksums
 
     @classmethod
     def build(
@@ -65,13 +67,6 @@ class Segment:
     def row(self, row: int) -> tuple[str, str, int]:
         """The item id, kind of text and paraphrase number of a row."""
         return self.items[self.row_item[row]], KINDS[self.row_kind[row]], int(self.row_part[row])
-
-    def fingerprint(self) -> str:
-        """Identifies the rows (texts, kinds, items, approximate or not): names the folder it is saved in."""
-        digest = hashlib.sha256(self.keys.tobytes())
-        digest.update(self.row_item.tobytes())
-        digest.update(json.dumps([self.items, self.index.approximate]).encode())
-        return digest.hexdigest()
 
     def vectors_by_key(self) -> dict[bytes, np.ndarray]:
         return dict(zip(self.keys.tolist(), self.index.vectors(), strict=True)) if len(self) else {}
