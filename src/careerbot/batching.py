@@ -38,13 +38,14 @@ class AnswerBatcher:
         self._max_batch = max_batch
         self._waiting: list[_Waiting] = []
         self._draining = False
+        self._drainer: asyncio.Task[None] | None = None  # held, so the running drain is never collected
 
     async def answer(self, question: str, min_score: float | None = None) -> Answer:
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Waiting(question, min_score, future))
         if not self._draining:
             self._draining = True
-            asyncio.get_running_loop().create_task(self._drain())
+            self._drainer = asyncio.get_running_loop().create_task(self._drain())
         return await future
 
     async def _drain(self) -> None:
