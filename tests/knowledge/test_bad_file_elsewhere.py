@@ -71,3 +71,12 @@ def test_an_edit_that_clashes_with_a_good_hand_edit_is_still_refused(
     with pytest.raises(ChangeRejected, match="earn in a year") as refused:
         curator.add({**NEW, "paraphrases": [HAND_EDITED, "a", "b"]}, MOD)
     assert [problem.path.name for problem in refused.value.problems] == ["jupyter.yaml"]
+
+
+def test_the_moderator_is_told_which_bad_files_were_not_loaded(curator: Curator, knowledge_dir: Path) -> None:
+    from careerbot.bot.exts.moderation import outcome_text
+
+    damage(knowledge_dir)
+    told = outcome_text(curator.add(NEW, MOD))
+    assert told.startswith("Added `jupyter`") and "live now" in told
+    assert "Not loaded" in told and "pytorch.yaml" in told and "linked.yaml" in told

@@ -26,12 +26,14 @@ from careerbot.curation import ChangeConflict, ChangeRejected, Moderator, Outcom
 from careerbot.gaps import group_gaps
 from careerbot.knowledge import TOPICS, Entry
 from careerbot.knowledge.faq_file import ID_PATTERN
+from careerbot.knowledge.problems import bounded
 
 if TYPE_CHECKING:
     from careerbot.bot.client import CareerBot
 
 MESSAGE_LIMIT = 2000
 LOW_CONFIDENCE_MARGIN = 0.05  # answered, but this close to the threshold: counted as a gap too
+SKIPPED_SHOWN = 5  # bad files elsewhere, listed after a change that went live beside them
 REFUSAL = "Only moderators can change what careerbot knows."
 SHOWN_ID_LIMIT = 100
 Topic = Literal["duties", "skills", "stack", "career", "getting-started", "roles"]
@@ -94,7 +96,12 @@ def outcome_text(outcome: Outcome) -> str:
         if outcome.reload.swapped
         else "but the reload failed: " + "; ".join(map(str, outcome.reload.problems))
     )
-    return f"{verb} `{outcome.change.entry_id}` as revision #{outcome.revision_id}, {live}."
+    text = f"{verb} `{outcome.change.entry_id}` as revision #{outcome.revision_id}, {live}."
+    # Files changed by hand that are bad do not stop this change; their live version stays.
+    if skipped := outcome.change.prepared.problems if outcome.change.prepared else []:
+        listed = "\n".join(f"- {problem}" for problem in bounded(skipped)[:SKIPPED_SHOWN])
+        text += f"\nNot loaded, so their live version stays until they are fixed:\n{listed}"
+    return text
 
 
 def failure_text(error: Exception) -> str:
