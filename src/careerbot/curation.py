@@ -7,11 +7,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from careerbot.journal import RevisionJournal
-from careerbot.knowledge import Entry
-from careerbot.knowledge.writer import Change, ChangeConflict, ChangeRejected, KnowledgeWriter
+from careerbot.knowledge import Entry, Problem
+from careerbot.knowledge.writer import Change, ChangeConflict, ChangeRejected, KnowledgeWriter, entry_fields
 from careerbot.live import LiveEngine, ReloadReport
 from careerbot.store import Revision, Store
 
@@ -66,7 +64,9 @@ class Curator:
         if current is None:
             raise self.writer.no_such_entry(entry_id)
         path, text = current
-        fields = yaml.safe_load(text)
+        fields = entry_fields(text)
+        if fields is None:
+            raise ChangeRejected([Problem(path, None, None, "is not a valid entry file")], invalid=False)
         fields["paraphrases"] = [*fields.get("paraphrases", []), paraphrase]
         journal = self._journal(moderator, "edit")
         return self._outcome(self.writer.save(fields, text, path, journal), journal)

@@ -234,3 +234,29 @@ async def test_a_server_taken_off_the_list_before_a_sync_gets_kb_refused(
     response = await interaction.response()
     assert response["data"]["content"] == "That command is not available here."
     assert any("careerbot sync" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+
+
+BOMB = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n' + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8)
+)
+
+
+async def test_a_live_entrys_file_replaced_by_hand_is_named_not_parsed_or_followed(
+    fake_discord: Any, start_bot: StartBot, knowledge_dir: Path, bait: dict[str, Path]
+) -> None:
+    """After the knowledge loaded, pytorch.yaml becomes a YAML bomb and another file a link out: /kb
+    edit says the file is not a valid entry, without expanding the bomb; show does not read through the
+    link (the file is not where the entry belongs)."""
+    await start_bot()
+    (knowledge_dir / "faq" / "stack" / "pytorch.yaml").write_text(BOMB)
+    linked = knowledge_dir / "faq" / "stack" / "scikit-learn.yaml"
+    linked.unlink()
+    linked.symlink_to(bait["outside"])
+
+    edit = await fake_discord.slash("kb", {"entry": "pytorch"}, subcommand="edit", user=moderator())
+    edited = (await edit.response())["data"]["content"]
+    shown = await fake_discord.slash("kb", {"entry": "scikit-learn"}, subcommand="show", user=moderator())
+    shown_text = (await shown.response())["data"]["content"]
+
+    assert "not a valid entry" in edited
+    assert shown_text.startswith("No such entry") and "keep: me" not in shown_text

@@ -29,10 +29,12 @@ from typing import Any, Protocol
 import yaml
 
 from careerbot.files import folder_lock, write_text_atomically
+from careerbot.knowledge.disk import MAX_ENTRY_BYTES, read_text
 from careerbot.knowledge.faq_file import ID_PATTERN
 from careerbot.knowledge.models import TOPICS, Entry
 from careerbot.knowledge.problems import Problem
 from careerbot.knowledge.snapshot import Refresh, Snapshot, refresh
+from careerbot.knowledge.yaml_lines import YamlSyntaxError, parse_located
 
 FIELD_ORDER = ("id", "question", "paraphrases", "answer", "topic", "tags", "sources", "reviewed_on")
 # A file name holds at most 255 bytes, ".yaml" included; ids are ASCII, so characters are bytes.
@@ -93,6 +95,16 @@ def entry_text(entry: Entry | dict[str, Any]) -> str:
     ordered = {key: fields[key] for key in FIELD_ORDER if key in fields}
     ordered.update({k: v for k, v in fields.items() if k not in ordered})
     return yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False)
+
+
+def entry_fields(text: str) -> dict[str, Any] | None:
+    """An entry file's fields, parsed as the loader parses them (no aliases, bounded nesting); None if
+    the text is not a YAML mapping. Never yaml.safe_load: a file edited by hand may be a YAML bomb."""
+    try:
+        data = parse_located(text).data
+    except YamlSyntaxError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def is_entry_id(text: str) -> bool:
@@ -162,10 +174,14 @@ class KnowledgeWriter:
         return (path, text) if path and text is not None else None
 
     def read(self, path: Path) -> str | None:
-        try:
-            return path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        """The file's text; None if there is none. A file that cannot be knowledge (a link, a pipe, too
+        large, not UTF-8) is never read into memory: ChangeRejected naming it."""
+        if not path.exists() and not path.is_symlink():
             return None
+        text = read_text(path, MAX_ENTRY_BYTES)
+        if isinstance(text, Problem):
+            raise ChangeRejected([text], invalid=False)
+        return text
 
     def save(
         self,

@@ -14,7 +14,6 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import discord
-import yaml
 from discord import app_commands
 from discord.ext import commands
 
@@ -27,6 +26,7 @@ from careerbot.gaps import group_gaps
 from careerbot.knowledge import TOPICS, Entry
 from careerbot.knowledge.faq_file import ID_PATTERN
 from careerbot.knowledge.problems import bounded
+from careerbot.knowledge.writer import entry_fields
 
 if TYPE_CHECKING:
     from careerbot.bot.client import CareerBot
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 MESSAGE_LIMIT = 2000
 LOW_CONFIDENCE_MARGIN = 0.05  # answered, but this close to the threshold: counted as a gap too
 SKIPPED_SHOWN = 5  # bad files elsewhere, listed after a change that went live beside them
+BROKEN_FILE = "Its file on disk is not a valid entry (edited by hand?): fix it, then /kb reload."
 REFUSAL = "Only moderators can change what careerbot knows."
 SHOWN_ID_LIMIT = 100
 Topic = Literal["duties", "skills", "stack", "career", "getting-started", "roles"]
@@ -381,10 +382,18 @@ class ModerationCog(commands.Cog):
             for e in self.bot.titles.find(current, limit=25)
         ]
 
-    def _current(self, entry_id: str) -> tuple[str, str] | None:
-        """(file text, topic) of an entry as it is on disk now."""
-        current = self.bot.curator.writer.current(entry_id)
-        return (current[1], current[0].parent.name) if current else None
+    async def _current(self, interaction: discord.Interaction, entry_id: str) -> tuple[str, str] | None:
+        """(file text, topic) of an entry as it is on disk now; None, the moderator told why, if its file
+        went since it was loaded (a git pull) or cannot be read as an entry (a bad hand edit)."""
+        try:
+            current = self.bot.curator.writer.current(entry_id)
+        except ChangeRejected as refused:
+            await interaction.response.send_message(failure_text(refused), ephemeral=True)
+            return None
+        if current is None:
+            await interaction.response.send_message(no_such_entry(entry_id), ephemeral=True)
+            return None
+        return current[1], current[0].parent.name
 
     @kb.command(name="add", description="Add an entry (opens a form)")
     async def add(self, interaction: discord.Interaction, topic: Topic) -> None:
@@ -393,21 +402,22 @@ class ModerationCog(commands.Cog):
     @kb.command(name="edit", description="Edit an entry (opens a form with its current version)")
     @app_commands.describe(topic="Move the entry to this topic (leave empty to keep its topic)")
     async def edit(self, interaction: discord.Interaction, entry: str, topic: Topic | None = None) -> None:
-        current = self._current(entry)
-        if current is None:  # in the live knowledge, but its file went since (a git pull)
-            await interaction.response.send_message(no_such_entry(entry), ephemeral=True)
+        current = await self._current(interaction, entry)
+        if current is None:
             return
         text, current_topic = current
+        if (fields := entry_fields(text)) is None:
+            await interaction.response.send_message(BROKEN_FILE, ephemeral=True)
+            return
         draft_id = await asyncio.to_thread(self.bot.store.save_draft, {"entry_id": entry, "text": text})
         title = f"Edit: {entry}" if topic in (None, current_topic) else f"Move to {topic}: {entry}"
-        modal = EntryModal(clip(title, 45), topic or current_topic, yaml.safe_load(text), draft_id)
+        modal = EntryModal(clip(title, 45), topic or current_topic, fields, draft_id)
         await interaction.response.send_modal(modal)
 
     @kb.command(name="remove", description="Remove an entry (asks to confirm)")
     async def remove(self, interaction: discord.Interaction, entry: str) -> None:
-        current = self._current(entry)
+        current = await self._current(interaction, entry)
         if current is None:
-            await interaction.response.send_message(no_such_entry(entry), ephemeral=True)
             return
         draft_id = await asyncio.to_thread(self.bot.store.save_draft, {"entry_id": entry, "text": current[0]})
         view = discord.ui.View(timeout=None)
@@ -418,9 +428,8 @@ class ModerationCog(commands.Cog):
 
     @kb.command(name="show", description="Show an entry as stored")
     async def show(self, interaction: discord.Interaction, entry: str) -> None:
-        current = self._current(entry)
+        current = await self._current(interaction, entry)
         if current is None:
-            await interaction.response.send_message(no_such_entry(entry), ephemeral=True)
             return
         await interaction.response.send_message(
             clip(f"```yaml\n{current[0]}```", MESSAGE_LIMIT), ephemeral=True
@@ -440,8 +449,7 @@ class ModerationCog(commands.Cog):
             f"#{r.id} <t:{int(r.changed_at)}:f> {r.moderator_name}: {r.action} ({changed_fields(r.before, r.after)})"
             for r in revisions
         ]
-        current = self._current(entry)
-        if (current[0] if current else None) != revisions[0].after:
+        if text_on_disk(self.bot, entry) != revisions[0].after:
             lines.insert(
                 0, "The file has changed outside careerbot since the last revision (git or a hand edit)."
             )
@@ -535,12 +543,21 @@ class ModerationCog(commands.Cog):
     history.autocomplete("entry")(entry_choices)
 
 
+def text_on_disk(bot: CareerBot, entry_id: str) -> str | None:
+    """The entry's file as it is now; None if it is gone or cannot be read as an entry."""
+    try:
+        current = bot.curator.writer.current(entry_id)
+    except ChangeRejected:
+        return None
+    return current[1] if current else None
+
+
 def changed_fields(before: str | None, after: str | None) -> str:
     if before is None:
         return "created"
     if after is None:
         return "removed"
-    old, new = yaml.safe_load(before) or {}, yaml.safe_load(after) or {}
+    old, new = entry_fields(before) or {}, entry_fields(after) or {}
     changed = [key for key in {**old, **new} if old.get(key) != new.get(key)]
     return "changed " + ", ".join(changed) if changed else "no change"
 
