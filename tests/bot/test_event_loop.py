@@ -42,8 +42,10 @@ class LoopWatch:
 
         return watched
 
-    def on_loop(self) -> list[str]:
-        return sorted(name for name, calls in self.calls.items() if any(calls))
+    def assert_off_loop(self, *names: str) -> None:
+        """Each of `names` ran, and nothing watched ran on the loop's thread."""
+        assert [name for name in names if not self.calls[name]] == []
+        assert sorted(name for name, calls in self.calls.items() if any(calls)) == []
 
     def clear(self) -> None:
         self.calls.clear()
@@ -92,8 +94,7 @@ async def test_faq_autocomplete_searches_every_phrasing_off_the_loop(
     await started(fake_discord, start_bot, watch)
     choices = await fake_discord.autocomplete("faq", {"entry": "sklern"}, focused="entry")
     assert choices[0]["value"] == "scikit-learn"
-    assert watch.calls["TitleIndex.find"]
-    assert watch.on_loop() == []
+    watch.assert_off_loop("TitleIndex.find")
 
 
 async def test_after_a_reload_the_title_index_is_built_again_off_the_loop(
@@ -103,8 +104,7 @@ async def test_after_a_reload_the_title_index_is_built_again_off_the_loop(
     write_entry(config.knowledge.dir, "stack/jupyter", "What is Jupyter for?", JUPYTER, "Notebooks.")
     assert (await asyncio.to_thread(bot.engine.reload)).swapped
     await autocomplete_until(fake_discord, "jupyter lab", "jupyter")
-    assert watch.calls["TitleIndex.__init__"] and watch.calls["phrasings"]
-    assert watch.on_loop() == []
+    watch.assert_off_loop("TitleIndex.__init__", "phrasings")
 
 
 async def test_kb_entry_autocomplete_searches_off_the_loop(
@@ -115,8 +115,7 @@ async def test_kb_entry_autocomplete_searches_off_the_loop(
         "kb", {"entry": "pytroch"}, focused="entry", subcommand="edit", user=moderator()
     )
     assert choices[0]["value"] == "pytorch"
-    assert watch.calls["TitleIndex.find"]
-    assert watch.on_loop() == []
+    watch.assert_off_loop("TitleIndex.find")
 
 
 async def test_a_typed_faq_title_is_matched_off_the_loop(
@@ -125,19 +124,42 @@ async def test_a_typed_faq_title_is_matched_off_the_loop(
     await started(fake_discord, start_bot, watch)
     data = (await (await fake_discord.slash("faq", {"entry": "What is PyTorch used for"})).response())["data"]
     assert data["embeds"][0]["title"] == "What is PyTorch used for?"
-    assert watch.calls["TitleIndex.find"]
-    assert watch.on_loop() == []
+    watch.assert_off_loop("TitleIndex.find")
 
 
 async def test_topic_pages_and_their_buttons_are_read_off_the_loop(
-    fake_discord: Any, start_bot: StartBot, watch: LoopWatch
+    fake_discord: Any, start_bot: StartBot, watch: LoopWatch, config: Config
 ) -> None:
-    await started(fake_discord, start_bot, watch)
-    for command, options in (("duties", {}), ("skills", {}), ("stack", {}), ("topics", {"topic": "roles"})):
+    bot = await started(fake_discord, start_bot, watch)
+    for tool in (
+        "airflow",
+        "kubeflow",
+        "mlflow",
+        "ray",
+        "dask",
+        "spark",
+        "pandas",
+        "numpy",
+        "onnx",
+        "triton",
+    ):
+        paraphrases = [f"{tool}?", f"is {tool} worth learning", f"who uses {tool}"]
+        write_entry(config.knowledge.dir, f"stack/{tool}", f"Where does {tool} fit?", paraphrases, "A tool.")
+    assert (await asyncio.to_thread(bot.engine.reload)).swapped
+    watch.clear()
+    for command, options in (("duties", {}), ("skills", {}), ("topics", {"topic": "roles"})):
         data = (await (await fake_discord.slash(command, options)).response())["data"]
         assert data["embeds"][0]["description"].startswith("- ")
-    assert watch.calls["ids_in"]
-    assert watch.on_loop() == []
+    interaction = await fake_discord.slash("stack")
+    first = (await interaction.response())["data"]
+    assert first["embeds"][0]["title"] == "stack: 12 answers"
+    [next_id] = [
+        c["custom_id"] for row in first["components"] for c in row["components"] if ":1:" in c["custom_id"]
+    ]
+    watch.clear()
+    edited = await (await fake_discord.click(interaction.message, next_id)).response()
+    assert edited["data"]["embeds"][0]["footer"]["text"].startswith("page 2 of 2")
+    watch.assert_off_loop("ids_in")
 
 
 async def test_kb_stats_reads_every_entry_off_the_loop(
@@ -146,8 +168,7 @@ async def test_kb_stats_reads_every_entry_off_the_loop(
     await started(fake_discord, start_bot, watch)
     reply = await (await fake_discord.slash("kb", subcommand="stats", user=moderator())).response()
     assert reply["data"]["embeds"][0]["title"] == "Knowledge stats"
-    assert watch.calls["entries"]
-    assert watch.on_loop() == []
+    watch.assert_off_loop("entries")
 
 
 async def test_kb_history_reads_the_file_and_versions_off_the_loop(
@@ -160,5 +181,4 @@ async def test_kb_history_reads_the_file_and_versions_off_the_loop(
         await fake_discord.slash("kb", {"entry": "pytorch"}, subcommand="history", user=moderator())
     ).response()
     assert "(changed paraphrases)" in reply["data"]["content"]
-    assert watch.calls["KnowledgeWriter.current"]
-    assert watch.on_loop() == []
+    watch.assert_off_loop("KnowledgeWriter.current")
