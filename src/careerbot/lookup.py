@@ -13,8 +13,9 @@ import asyncio
 import bisect
 import itertools
 import math
-from array import array
+from collections import defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,10 +24,11 @@ from rapidfuzz import fuzz, process, utils
 
 from careerbot.knowledge import Entry, KnowledgeBase
 
-MAX_CANDIDATES = 1000  # phrasings scored per search: a few milliseconds
+MAX_CANDIDATES = 300  # phrasings scored per search: a millisecond or two
 WORD_EXPANSIONS = 32  # vocabulary words that one typed word may stand for by its prefix
 NEAR_SPELLINGS = 5  # and by spelling ("pytroch" -> "pytorch")
 NEAR_SPELLING_SCORE = 75  # rapidfuzz ratio, 0-100
+CHUNK = 2048  # phrasings read at a time while building: a few milliseconds with the GIL held
 # Autocomplete must answer within Discord's 3 s. Only the very first search waits for an index; later
 # ones use the previous knowledge version's while the new one is built.
 FIRST_INDEX_WAIT = 2.0
@@ -63,11 +65,14 @@ class TitleIndex:
             return list(itertools.islice(pool, limit))
         candidates = self._candidates(query.split(), topic)
         phrasings = [self._phrasing(position) for position in candidates]
-        matches = process.extract(
-            query, phrasings, scorer=fuzz.WRatio, processor=None, limit=None, score_cutoff=min_score
-        )
+        # cdist, unlike extract, lets go of the GIL while it scores: the event loop keeps running.
+        scores = process.cdist(
+            [query], phrasings, scorer=fuzz.WRatio, processor=None, score_cutoff=min_score
+        )[0]
         found: dict[int, Entry] = {}
-        for _, _, number in matches:
+        for number in np.argsort(-scores, kind="stable"):  # ties in file order
+            if scores[number] == 0:  # below min_score
+                break
             owner = int(self._owners[candidates[number]])
             found.setdefault(owner, self._entries[owner])
             if len(found) == limit:
@@ -98,36 +103,46 @@ class TitleIndex:
         return candidates
 
     def _stands_for(self, word: str) -> set[int]:
-        """Vocabulary numbers of the word itself, of words it begins, and of near spellings."""
+        """Vocabulary numbers of the word itself, of words it begins, and of near spellings that share its
+        first letter (typos rarely hit the first letter, and it keeps the comparison short)."""
         vocabulary = self._vocabulary
         start = bisect.bisect_left(vocabulary, word)
         end = bisect.bisect_left(vocabulary, word + "\uffff", start)
         numbers = set(range(start, min(end, start + WORD_EXPANSIONS)))
         if len(word) >= 3:
-            near = process.extract(
-                word, vocabulary, scorer=fuzz.ratio, limit=NEAR_SPELLINGS, score_cutoff=NEAR_SPELLING_SCORE
-            )
-            numbers.update(number for _, _, number in near)
+            first = bisect.bisect_left(vocabulary, word[0])
+            last = bisect.bisect_left(vocabulary, word[0] + "\uffff", first)
+            # cdist, unlike extract, lets go of the GIL while it compares
+            scores = process.cdist(
+                [word], vocabulary[first:last], scorer=fuzz.ratio, score_cutoff=NEAR_SPELLING_SCORE
+            )[0]
+            near = np.argsort(-scores, kind="stable")[:NEAR_SPELLINGS]
+            numbers.update(first + int(number) for number in near if scores[number] > 0)
         return numbers
 
 
 def _posting_lists(phrasings: Iterable[str]) -> tuple[list[str], NDArray[np.int32], NDArray[np.int64]]:
     """The sorted vocabulary, and for vocabulary word n the positions of the phrasings that hold it:
-    postings[offsets[n]:offsets[n + 1]]. Arrays, not lists of ints: 5M postings at 100k entries."""
-    numbers: dict[str, int] = {}
-    words, positions = array("i"), array("i")
-    for position, phrasing in enumerate(phrasings):
-        for word in set(phrasing.split()):
-            words.append(numbers.setdefault(word, len(numbers)))
-            positions.append(position)
+    postings[offsets[n]:offsets[n + 1]]. Arrays, not lists of ints: 5M postings at 100k entries.
+    Read in small chunks: each chunk's words are numbered in C (fast) but holding the GIL, so a chunk
+    must stay short for the event loop's thread to get its turn in between."""
+    numbers: defaultdict[str, int] = defaultdict()
+    numbers.default_factory = numbers.__len__  # a new word gets the next number
+    words: list[NDArray[np.int32]] = []
+    counts: list[NDArray[np.int32]] = []
+    phrasings = iter(phrasings)
+    while chunk := list(map(str.split, itertools.islice(phrasings, CHUNK))):
+        counts.append(np.fromiter(map(len, chunk), np.int32, len(chunk)))
+        words.append(np.fromiter(map(numbers.__getitem__, itertools.chain.from_iterable(chunk)), np.int32))
+    per_phrasing = np.concatenate(counts) if counts else np.zeros(0, np.int32)
+    positions = np.repeat(np.arange(len(per_phrasing), dtype=np.int32), per_phrasing)
     vocabulary = sorted(numbers)
     renumber = np.empty(len(numbers), np.int32)
     renumber[[numbers[word] for word in vocabulary]] = np.arange(len(vocabulary), dtype=np.int32)
-    word_numbers = renumber[np.frombuffer(words, np.int32)]
+    word_numbers = renumber[np.concatenate(words)] if words else np.zeros(0, np.int32)
     order = np.argsort(word_numbers, kind="stable")
-    postings = np.frombuffer(positions, np.int32)[order]
     offsets = np.concatenate(([0], np.cumsum(np.bincount(word_numbers, minlength=len(vocabulary)))))
-    return vocabulary, postings, offsets.astype(np.int64)
+    return vocabulary, positions[order], offsets.astype(np.int64)
 
 
 class LiveTitleIndex:
@@ -135,11 +150,15 @@ class LiveTitleIndex:
     thread; until it is ready, searches use the previous version's (a reload changes a few entries of
     many), with what they find read again from the live knowledge, so a removed entry is never offered."""
 
-    def __init__(self, knowledge: Callable[[], KnowledgeBase]) -> None:
+    def __init__(self, knowledge: Callable[[], KnowledgeBase], first_wait: float = FIRST_INDEX_WAIT) -> None:
         self._knowledge = knowledge  # read per use: a reload swaps it
+        self._first_wait = first_wait
         self._ready: tuple[int, KnowledgeBase, TitleIndex] | None = None
         self._building: tuple[int, KnowledgeBase, asyncio.Task[TitleIndex]] | None = None
         self._versions = itertools.count(1)
+        # One thread for every search: on a busy server they queue (a few ms each) instead of crowding
+        # the event loop's thread off the CPU and the GIL, and the shared pool stays free for answers.
+        self._searches = ThreadPoolExecutor(max_workers=1, thread_name_prefix="careerbot-titles")
 
     def prepare(self) -> asyncio.Task[TitleIndex]:
         """Starts building the live knowledge's index unless it is built or being built."""
@@ -157,8 +176,8 @@ class LiveTitleIndex:
             self._ready = (version, knowledge, index)
         return index
 
-    async def current(self, wait: float = FIRST_INDEX_WAIT) -> TitleIndex | None:
-        """The live knowledge's index, else the latest built; None if none is ready within `wait`."""
+    async def current(self) -> TitleIndex | None:
+        """The live knowledge's index, else the latest built; None if none is ready in `first_wait`."""
         knowledge = self._knowledge()
         if self._ready is not None and self._ready[1] is knowledge:
             return self._ready[2]
@@ -166,7 +185,7 @@ class LiveTitleIndex:
         if self._ready is not None:
             return self._ready[2]
         try:
-            return await asyncio.wait_for(asyncio.shield(building), wait)
+            return await asyncio.wait_for(asyncio.shield(building), self._first_wait)
         except TimeoutError:
             return None
 
@@ -183,7 +202,7 @@ class LiveTitleIndex:
             found = (knowledge.get(entry.id) for entry in index.find(typed, limit, topic, min_score))
             return [entry for entry in found if isinstance(entry, Entry)]
 
-        return await asyncio.to_thread(search)
+        return await asyncio.get_running_loop().run_in_executor(self._searches, search)
 
 
 def _failed(task: asyncio.Task[TitleIndex]) -> bool:
