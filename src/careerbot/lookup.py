@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import gc
 import itertools
 import math
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +34,7 @@ CHUNK = 2048  # phrasings read at a time while building: a few milliseconds with
 # Autocomplete must answer within Discord's 3 s. Only the very first search waits for an index; later
 # ones use the previous knowledge version's while the new one is built.
 FIRST_INDEX_WAIT = 2.0
+SEARCH_DEADLINE = 2.5  # a search still queued this long after it was asked is skipped: nobody waits
 
 
 class TitleIndex:
@@ -172,6 +175,13 @@ class LiveTitleIndex:
 
     async def _build(self, version: int, knowledge: KnowledgeBase) -> TitleIndex:
         index = await asyncio.to_thread(TitleIndex, knowledge)
+        if self._ready is None:
+            # Start-up's knowledge is now decoded and tabulated: millions of objects that live as long
+            # as the process or nearly. Left to the cyclic collector, every full collection walks them
+            # all with the GIL held (250 ms at 100k entries, the event loop stalled throughout);
+            # frozen, it walks only what came later. At worst start-up's version, if a reload leaves
+            # cycles in it, is never collected: once, bounded.
+            gc.freeze()
         if self._ready is None or self._ready[0] < version:
             self._ready = (version, knowledge, index)
         return index
@@ -197,8 +207,11 @@ class LiveTitleIndex:
         if index is None:
             return []
         knowledge = self._knowledge()
+        deadline = time.monotonic() + SEARCH_DEADLINE
 
         def search() -> list[Entry]:
+            if time.monotonic() > deadline:  # queued too long: Discord has given up on the answer
+                return []
             found = (knowledge.get(entry.id) for entry in index.find(typed, limit, topic, min_score))
             return [entry for entry in found if isinstance(entry, Entry)]
 
