@@ -114,3 +114,18 @@ def test_a_topic_page_decodes_only_its_own_entries() -> None:
     assert [e.id for e in page.entries] == ["tool-11", "tool-13", "tool-15", "tool-17", "tool-19"]
     assert sorted(read) == [11, 13, 15, 17, 19]
     assert topic_page(knowledge, TOPICS[1], 99, 5).page == 3  # past the end: the last page
+
+
+@pytest.mark.asyncio
+async def test_start_ups_objects_are_frozen_out_of_the_collector_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    freezes: list[int] = []
+    monkeypatch.setattr(lookup.gc, "freeze", lambda: freezes.append(1))
+    live = [KnowledgeBase([entry("pandas", "What is pandas for?")])]
+    titles = LiveTitleIndex(lambda: live[0])
+    await titles.prepare()
+    assert freezes == [1]
+    live[0] = KnowledgeBase([entry("numpy", "What is numpy for?")])
+    await titles.prepare()  # a reload's version: its objects go when the next one comes, so not frozen
+    assert freezes == [1]
