@@ -117,15 +117,12 @@ def test_a_topic_page_decodes_only_its_own_entries() -> None:
 
 
 @pytest.mark.asyncio
-async def test_start_ups_objects_are_frozen_out_of_the_collector_once(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    freezes: list[int] = []
-    monkeypatch.setattr(lookup.gc, "freeze", lambda: freezes.append(1))
+async def test_each_indexed_version_is_frozen_out_of_the_collector(monkeypatch: pytest.MonkeyPatch) -> None:
+    freezes: list[str] = []
     live = [KnowledgeBase([entry("pandas", "What is pandas for?")])]
+    monkeypatch.setattr(lookup.gc, "freeze", lambda: freezes.append(live[0].entries[0].id))
     titles = LiveTitleIndex(lambda: live[0])
     await titles.prepare()
-    assert freezes == [1]
     live[0] = KnowledgeBase([entry("numpy", "What is numpy for?")])
-    await titles.prepare()  # a reload's version: its objects go when the next one comes, so not frozen
-    assert freezes == [1]
+    await titles.prepare()
+    assert freezes == ["pandas", "numpy"]  # once each, when its index is ready

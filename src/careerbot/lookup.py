@@ -175,13 +175,12 @@ class LiveTitleIndex:
 
     async def _build(self, version: int, knowledge: KnowledgeBase) -> TitleIndex:
         index = await asyncio.to_thread(TitleIndex, knowledge)
-        if self._ready is None:
-            # Start-up's knowledge is now decoded and tabulated: millions of objects that live as long
-            # as the process or nearly. Left to the cyclic collector, every full collection walks them
-            # all with the GIL held (250 ms at 100k entries, the event loop stalled throughout);
-            # frozen, it walks only what came later. At worst start-up's version, if a reload leaves
-            # cycles in it, is never collected: once, bounded.
-            gc.freeze()
+        # This knowledge version is now decoded and tabulated: millions of objects that live until the
+        # next reload. Left to the cyclic collector, every full collection walks them all with the GIL
+        # held (250 ms at 100k entries, the event loop stalled throughout); frozen, it walks only what
+        # came later. They are still freed when the version is dropped: a knowledge version holds no
+        # reference cycles (tests/bot/test_event_loop.py checks), so reference counting frees it.
+        gc.freeze()
         if self._ready is None or self._ready[0] < version:
             self._ready = (version, knowledge, index)
         return index

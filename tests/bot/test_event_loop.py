@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -182,3 +183,19 @@ async def test_kb_history_reads_the_file_and_versions_off_the_loop(
     ).response()
     assert "(changed paraphrases)" in reply["data"]["content"]
     watch.assert_off_loop("KnowledgeWriter.current")
+
+
+async def test_a_replaced_knowledge_version_is_freed_though_frozen_out_of_the_collector(
+    fake_discord: Any, start_bot: StartBot, config: Config
+) -> None:
+    bot = await start_bot()
+    await autocomplete_until(fake_discord, "pytorch", "pytorch")  # its index built: the version frozen
+    replaced = weakref.ref(bot.answerer.knowledge)
+    for tool in ("jupyter", "airflow"):
+        paraphrases = [f"{tool}?", f"is {tool} worth learning", f"who uses {tool}"]
+        write_entry(config.knowledge.dir, f"stack/{tool}", f"Where does {tool} fit?", paraphrases, "A tool.")
+        assert (await asyncio.to_thread(bot.engine.reload)).swapped
+        await autocomplete_until(fake_discord, f"{tool} worth", tool)
+    # The collector never looks at frozen objects: only reference counting can free them, so the
+    # version must hold no reference cycles.
+    assert replaced() is None
