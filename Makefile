@@ -36,6 +36,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_answer.py --json benchmarks/results/answer.json
 	$(BIN)/python benchmarks/bench_concurrency.py --json benchmarks/results/concurrency.json
 	$(BIN)/python benchmarks/bench_scale.py --json benchmarks/results/scale.json
+	$(BIN)/python benchmarks/bench_loop.py --json benchmarks/results/loop.json
 	$(BIN)/python benchmarks/ann_choice.py --json benchmarks/results/ann.json
 
 clean:

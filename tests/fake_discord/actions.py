@@ -55,11 +55,17 @@ class UserActions:
         return await self._interact(2, data, user, guild=guild, channel_id=channel_id)
 
     async def autocomplete(
-        self, name: str, options: dict[str, Any], focused: str, *, user: Payload | None = None
+        self,
+        name: str,
+        options: dict[str, Any],
+        focused: str,
+        *,
+        user: Payload | None = None,
+        subcommand: str | None = None,
     ) -> list[Payload]:
         """Sends what has been typed so far (`options[focused]`); returns the choices the bot answered."""
         data, specs = self._command(name, 1, True)
-        data["options"] = self._options(specs, options, None, focused=focused)
+        data["options"] = self._options(specs, options, subcommand, focused=focused)
         inter = await self._interact(4, data, user)
         response = await inter.response()
         assert response["type"] == 8, f"autocomplete answered with callback type {response['type']}, not 8"

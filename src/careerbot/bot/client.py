@@ -18,10 +18,9 @@ from careerbot.batching import AnswerBatcher
 from careerbot.bot.replies import log_failure, reply_privately, report_failure
 from careerbot.config import DiscordConfig
 from careerbot.curation import Curator
-from careerbot.knowledge import KnowledgeBase
 from careerbot.knowledge.writer import KnowledgeWriter
 from careerbot.live import LiveEngine
-from careerbot.lookup import TitleIndex
+from careerbot.lookup import LiveTitleIndex
 from careerbot.store import Store
 
 log = logging.getLogger(__name__)
@@ -61,7 +60,7 @@ class CareerBot(commands.Bot):
         self.store = store
         self.curator = Curator(KnowledgeWriter(engine.knowledge_dir, engine.snapshot), store, engine)
         self.batcher = AnswerBatcher(lambda: self.engine.answerer)
-        self._titles: tuple[KnowledgeBase, TitleIndex] | None = None
+        self.titles = LiveTitleIndex(lambda: self.engine.answerer.knowledge)
         self.settings = settings
         # asyncio keeps only weak references to tasks: these are the bot's, until each is done.
         self.background: set[asyncio.Task[Any]] = set()
@@ -78,14 +77,6 @@ class CareerBot(commands.Bot):
     def answerer(self) -> Answerer:
         """The live engine's answerer: read it per use, since a reload swaps it."""
         return self.engine.answerer
-
-    @property
-    def titles(self) -> TitleIndex:
-        """Autocomplete's fuzzy title index, built once per knowledge version (a reload brings a new one)."""
-        knowledge = self.answerer.knowledge
-        if self._titles is None or self._titles[0] is not knowledge:
-            self._titles = (knowledge, TitleIndex(knowledge))
-        return self._titles[1]
 
     async def setup_hook(self) -> None:
         from careerbot.bot.exts.ask import AskCog

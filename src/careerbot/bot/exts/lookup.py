@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -13,6 +14,7 @@ from careerbot.answering import Suggestion
 from careerbot.bot.render import LABEL_LIMIT, clip, item_embed
 from careerbot.bot.views import OpenItemSelect, bot_of
 from careerbot.knowledge import TOPICS
+from careerbot.lookup import TopicPage, topic_page
 
 if TYPE_CHECKING:
     from careerbot.bot.client import CareerBot
@@ -27,10 +29,13 @@ class LookupCog(commands.Cog):
     def __init__(self, bot: CareerBot) -> None:
         self.bot = bot
 
+    async def cog_load(self) -> None:
+        self.bot.titles.prepare()  # in the background, so the first autocomplete finds it ready
+
     async def entry_choices(self, typed: str, topic: str | None = None) -> list[app_commands.Choice[str]]:
         return [
             app_commands.Choice(name=clip(entry.question, LABEL_LIMIT), value=entry.id)
-            for entry in self.bot.titles.find(typed, limit=25, topic=topic)
+            for entry in await self.bot.titles.find(typed, limit=25, topic=topic)
         ]
 
     @app_commands.command(name="faq", description="Look up a curated answer")
@@ -46,7 +51,7 @@ class LookupCog(commands.Cog):
 
     @app_commands.command(name="duties", description="What machine learning engineers do")
     async def duties(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_message(**topic_page("duties", 0, self.bot))
+        await interaction.response.send_message(**await topic_message("duties", 0, self.bot))
 
     @app_commands.command(name="skills", description="The skills the role takes")
     @app_commands.describe(area="A skill to read about (leave empty for the list)")
@@ -72,7 +77,7 @@ class LookupCog(commands.Cog):
 
     @app_commands.command(name="topics", description="Browse every answer on a topic")
     async def topics(self, interaction: discord.Interaction, topic: Topic) -> None:
-        await interaction.response.send_message(**topic_page(topic, 0, self.bot))
+        await interaction.response.send_message(**await topic_message(topic, 0, self.bot))
 
     async def show_topic_or_entry(
         self, interaction: discord.Interaction, topic: str, area: str | None
@@ -80,13 +85,13 @@ class LookupCog(commands.Cog):
         if area:
             await self.show_entry(interaction, area)
         else:
-            await interaction.response.send_message(**topic_page(topic, 0, self.bot))
+            await interaction.response.send_message(**await topic_message(topic, 0, self.bot))
 
     async def show_entry(self, interaction: discord.Interaction, entry_id: str) -> None:
         item = self.bot.answerer.knowledge.get(entry_id.strip())
         if item is None:
             # A member may type instead of picking: take a title that matches closely, never a guess.
-            matches = self.bot.titles.find(entry_id, limit=1, min_score=TYPED_MATCH)
+            matches = await self.bot.titles.find(entry_id, limit=1, min_score=TYPED_MATCH)
             item = matches[0] if matches else None
         if item is None:
             await interaction.response.send_message(
@@ -97,13 +102,17 @@ class LookupCog(commands.Cog):
         await interaction.response.send_message(embed=item_embed(item))
 
 
-def topic_page(topic: str, page: int, bot: CareerBot) -> dict[str, Any]:
-    entries = bot.answerer.knowledge.entries_in(topic)
-    pages = max(1, -(-len(entries) // PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    shown = entries[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+async def topic_message(topic: str, page: int, bot: CareerBot) -> dict[str, Any]:
+    """A topic page, read off the event loop: listing a topic takes a while at 100k entries."""
+    return render_topic_page(
+        await asyncio.to_thread(topic_page, bot.answerer.knowledge, topic, page, PAGE_SIZE)
+    )
+
+
+def render_topic_page(found: TopicPage) -> dict[str, Any]:
+    topic, page, pages, shown = found.topic, found.page, found.pages, found.entries
     embed = discord.Embed(
-        title=f"{topic}: {len(entries)} answers",
+        title=f"{topic}: {found.total} answers",
         description="\n".join(f"- {entry.question}" for entry in shown) or "Nothing here yet.",
     )
     embed.set_footer(text=f"page {page + 1} of {pages} · pick one below to read it")
@@ -142,4 +151,6 @@ class PageButton(
         if self.topic not in TOPICS:
             await interaction.response.send_message("That topic no longer exists.", ephemeral=True)
             return
-        await interaction.response.edit_message(**topic_page(self.topic, self.page, bot_of(interaction)))
+        await interaction.response.edit_message(
+            **await topic_message(self.topic, self.page, bot_of(interaction))
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import discord
@@ -23,10 +23,11 @@ from careerbot.bot.replies import reply_privately, report_failure
 from careerbot.bot.views import ReportsFailures, bot_of
 from careerbot.curation import ChangeConflict, ChangeRejected, Moderator, Outcome
 from careerbot.gaps import group_gaps
-from careerbot.knowledge import TOPICS, Entry
+from careerbot.knowledge import Entry
 from careerbot.knowledge.faq_file import ID_PATTERN
 from careerbot.knowledge.problems import bounded
 from careerbot.knowledge.writer import entry_fields
+from careerbot.moderation_reports import history_text, knowledge_stats
 
 if TYPE_CHECKING:
     from careerbot.bot.client import CareerBot
@@ -379,7 +380,7 @@ class ModerationCog(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         return [
             app_commands.Choice(name=clip(e.question, 100), value=e.id)
-            for e in self.bot.titles.find(current, limit=25)
+            for e in await self.bot.titles.find(current, limit=25)
         ]
 
     async def _current(self, interaction: discord.Interaction, entry_id: str) -> tuple[str, str] | None:
@@ -439,21 +440,20 @@ class ModerationCog(commands.Cog):
     async def history(self, interaction: discord.Interaction, entry: str) -> None:
         if await refuse_unless_moderator(interaction):
             return
-        revisions = await asyncio.to_thread(self.bot.store.history, entry)
-        if not revisions:
+
+        def report() -> str | None:  # off the event loop: reads the store and the file, parses versions
+            revisions = self.bot.store.history(entry)
+            if not revisions:
+                return None
+            return history_text(revisions, text_on_disk(self.bot, entry))
+
+        text = await asyncio.to_thread(report)
+        if text is None:
             await interaction.response.send_message(
                 f"No changes to `{clip(entry, 100)}` made through careerbot.", ephemeral=True
             )
             return
-        lines = [
-            f"#{r.id} <t:{int(r.changed_at)}:f> {r.moderator_name}: {r.action} ({changed_fields(r.before, r.after)})"
-            for r in revisions
-        ]
-        if text_on_disk(self.bot, entry) != revisions[0].after:
-            lines.insert(
-                0, "The file has changed outside careerbot since the last revision (git or a hand edit)."
-            )
-        await interaction.response.send_message(clip("\n".join(lines), MESSAGE_LIMIT), ephemeral=True)
+        await interaction.response.send_message(clip(text, MESSAGE_LIMIT), ephemeral=True)
 
     @kb.command(name="revert", description="Undo one revision (see /kb history)")
     async def revert(self, interaction: discord.Interaction, revision: app_commands.Range[int, 1]) -> None:
@@ -496,29 +496,16 @@ class ModerationCog(commands.Cog):
     async def stats(self, interaction: discord.Interaction) -> None:
         if await refuse_unless_moderator(interaction):
             return
-        knowledge = self.bot.answerer.knowledge
-        most_asked = await asyncio.to_thread(self.bot.store.most_asked, 5)
-        votes = await asyncio.to_thread(self.bot.store.votes)
-        due = date.today() - timedelta(days=self.bot.settings.review_days)
-        stale = [e.id for e in knowledge.entries if e.reviewed_on < due]
+        fields = await asyncio.to_thread(  # reads every entry
+            knowledge_stats,
+            self.bot.answerer.knowledge,
+            self.bot.store,
+            self.bot.settings.review_days,
+            date.today(),
+        )
         embed = discord.Embed(title="Knowledge stats")
-        embed.add_field(
-            name="Entries per topic", value="\n".join(f"{t}: {len(knowledge.entries_in(t))}" for t in TOPICS)
-        )
-        embed.add_field(
-            name="Most asked", value="\n".join(f"{i}: {n}" for i, n in most_asked) or "nothing yet"
-        )
-        embed.add_field(
-            name="Votes (helpful / not)",
-            value=clip("\n".join(f"{i}: {y} / {n}" for i, (y, n) in sorted(votes.items())), 1024)
-            or "none yet",
-            inline=False,
-        )
-        embed.add_field(
-            name=f"Not reviewed for {self.bot.settings.review_days} days",
-            value=clip(", ".join(stale), 1024) or "none",
-            inline=False,
-        )
+        for field in fields:
+            embed.add_field(name=field.name, value=field.value, inline=field.inline)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @kb.command(name="reload", description="Load the knowledge files again (after a git pull or a hand edit)")
@@ -550,16 +537,6 @@ def text_on_disk(bot: CareerBot, entry_id: str) -> str | None:
     except ChangeRejected:
         return None
     return current[1] if current else None
-
-
-def changed_fields(before: str | None, after: str | None) -> str:
-    if before is None:
-        return "created"
-    if after is None:
-        return "removed"
-    old, new = entry_fields(before) or {}, entry_fields(after) or {}
-    changed = [key for key in {**old, **new} if old.get(key) != new.get(key)]
-    return "changed " + ", ".join(changed) if changed else "no change"
 
 
 MODERATION_ITEMS = (DraftButton, GapButton)
