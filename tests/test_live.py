@@ -106,3 +106,30 @@ def test_a_failed_warm_up_is_logged_and_waited_for(
     live.flush()
     assert started.is_set(), "flush waits for the warm-up"
     assert "could not warm up the knowledge" in caplog.text and "phrasings table too big" in caplog.text
+
+
+def test_a_reload_makes_its_objects_with_the_collector_paused_and_freezes_them(
+    config: Config, knowledge_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reload's millions of long-lived objects (at 100k entries) must not be walked by full collections
+    while the event loop waits for the GIL: made with the collector off, then frozen out of it."""
+    import gc
+
+    live = live_engine(config)
+    collector_on_during_reload: list[bool] = []
+    update = careerbot.live.update_engine
+
+    def recording(*args: object, **kwargs: object) -> object:
+        collector_on_during_reload.append(gc.isenabled())
+        return update(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(careerbot.live, "update_engine", recording)
+    write_entry(knowledge_dir, "stack/jupyter", "What is Jupyter for?", ["notebooks?", "lab", "ipynb"], "x")
+    gc.unfreeze()
+    try:
+        assert live.reload().swapped
+        frozen = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()  # the rest of the test session collects as usual
+    assert collector_on_during_reload == [False]
+    assert gc.isenabled() and frozen > 0

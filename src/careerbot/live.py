@@ -7,11 +7,13 @@ by one consistent engine. If any knowledge file is bad, nothing is swapped: the 
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,7 +96,7 @@ class LiveEngine:
         The new index is saved in the background: the files are on disk, so if the process stops
         first, the next start applies them again."""
         started = time.perf_counter()
-        with self._reloading:
+        with self._reloading, collector_paused():
             try:
                 engine, report = update_engine(
                     self._config, self._encoder, self._engine, refreshed=prepared, save=False
@@ -113,3 +115,21 @@ class LiveEngine:
         return ReloadReport(
             True, len(engine.answerer.knowledge.entries), time.perf_counter() - started, report.embedded
         )
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """A reload makes a knowledge version: at 100k entries, millions of objects that live until the next
+    reload. With the cyclic collector on, every full collection during the reload walks all of them with
+    the GIL held (about 50 ms each at 100k, the event loop stalled throughout; benchmarks/bench_loop.py).
+    So it is paused while they are made, and what was made is then frozen out of later collections.
+    Reference counting still frees a replaced version: a knowledge version holds no reference cycles
+    (tests/bot/test_event_loop.py checks). gc.disable is process-wide; reloads run one at a time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
