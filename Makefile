@@ -31,11 +31,12 @@ test: setup
 eval: setup
 	$(BIN)/careerbot eval --sweep
 
-# Every benchmark: tables on the terminal, JSON in benchmarks/results/ (about 30 minutes; see README).
+# Every benchmark: tables on the terminal, JSON in benchmarks/results/ (about 40 minutes; see README).
 bench: setup
 	$(BIN)/python benchmarks/bench_answer.py --json benchmarks/results/answer.json
 	$(BIN)/python benchmarks/bench_concurrency.py --json benchmarks/results/concurrency.json
 	$(BIN)/python benchmarks/bench_scale.py --json benchmarks/results/scale.json
+	$(BIN)/python benchmarks/bench_verify.py --no-build
 	$(BIN)/python benchmarks/bench_loop.py --json benchmarks/results/loop.json
 	$(BIN)/python benchmarks/ann_choice.py --json benchmarks/results/ann.json
 
