@@ -36,23 +36,27 @@ def write_text_atomically(target: Path, text: str) -> None:
 
 
 @contextmanager
-def folder_lock(folder: Path, timeout: float) -> Iterator[None]:
-    """Holds an exclusive OS lock (flock) on the folder itself, waiting at most `timeout` seconds
-    (then TimeoutError). Locking the folder, not a file in it, creates nothing: no lock file in git, and
-    it works in a folder careerbot may not write. The kernel drops the lock when the process dies, so a
-    crash never leaves it held. Two opens in one process are two locks, so threads exclude each other too.
-    """
+def folder_lock(folder: Path, timeout: float | None = None, shared: bool = False) -> Iterator[None]:
+    """Holds an OS lock (flock) on the folder itself: exclusive, or `shared` with other shared holders.
+    With `timeout`, waits at most that many seconds (then TimeoutError); without, as long as it takes.
+    Locking the folder, not a file in it, creates nothing: no lock file in git, and it works in a folder
+    careerbot may not write. The kernel drops the lock when the process dies, so a crash never leaves it
+    held. Two opens in one process are two locks, so threads exclude each other too."""
     handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise TimeoutError(f"{folder} is locked by another writer") from None
-                time.sleep(LOCK_POLL_SECONDS)
+        if timeout is None:
+            fcntl.flock(handle, mode)
+        else:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(handle, mode | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise TimeoutError(f"{folder} is locked by another writer") from None
+                    time.sleep(LOCK_POLL_SECONDS)
         yield
     finally:
         os.close(handle)  # releases the lock

@@ -22,9 +22,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from careerbot.files import replace_atomically
+from careerbot.files import folder_lock, replace_atomically
 
-LOCK_FILE = "index.lock"
 LEASE_FILE = "in-use.lock"
 VERIFIED_FILE = "verified.json"
 RACY_NS = 2_000_000_000
@@ -73,22 +72,15 @@ def verify(directory: Path, files: Mapping[str, FileSum], thorough: bool = False
 @contextmanager
 def locked(directory: Path, exclusive: bool) -> Iterator[None]:
     """An OS lock on the index folder: savers take it exclusively (one at a time, and no folder is
-    swept while another process reads or writes), loaders shared. A loader that cannot create the lock
-    file (no index yet, or a read-only folder) reads without it."""
+    swept while another process reads or writes), loaders shared. With no index folder yet, a loader
+    has nothing to lock."""
     if exclusive:
         directory.mkdir(parents=True, exist_ok=True)
-    try:
-        handle = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError:
-        if exclusive:
-            raise
+    elif not directory.is_dir():
         yield
         return
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+    with folder_lock(directory, shared=not exclusive):
         yield
-    finally:
-        os.close(handle)  # releases the lock
 
 
 def hold(folder: Path, user: object) -> None:

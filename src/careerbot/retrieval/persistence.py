@@ -2,7 +2,7 @@
 
     manifest.json         format, model, which of the folders below are current, and the size and
                           sha256 of each of their files (checked before anything is used: integrity)
-    index.lock, verified.json   the savers' lock; which files were hashed when (integrity)
+    verified.json         which files were hashed when (integrity); savers lock the folder itself
     base-<id>/in-use.lock       held by each process serving from that base, so it is not swept
     base-<id>/            everything as of the last full build; never modified:
                             vectors.faiss, rows.npz, items.json   the base segment
