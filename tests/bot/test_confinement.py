@@ -155,7 +155,14 @@ async def test_kb_is_registered_only_in_the_moderation_servers(
 
 
 @pytest.mark.parametrize(
-    "subcommand, options", [("reload", {}), ("show", {"entry": "pytorch"}), ("add", {"topic": "stack"})]
+    "subcommand, options",
+    [
+        ("reload", {}),
+        ("show", {"entry": "pytorch"}),
+        ("add", {"topic": "stack"}),
+        ("history", {"entry": "pytorch"}),
+        ("stats", {}),
+    ],
 )
 async def test_another_servers_admin_replaying_kb_is_refused(
     fake_discord: Any, start_bot: StartBot, subcommand: str, options: dict[str, Any]

@@ -24,9 +24,8 @@ from careerbot.bot.views import ReportsFailures, bot_of
 from careerbot.curation import ChangeConflict, ChangeRejected, Moderator, Outcome
 from careerbot.gaps import group_gaps
 from careerbot.knowledge import Entry
-from careerbot.knowledge.faq_file import ID_PATTERN
 from careerbot.knowledge.problems import bounded
-from careerbot.knowledge.writer import entry_fields
+from careerbot.knowledge.writer import entry_fields, is_entry_id
 from careerbot.moderation_reports import history_text, knowledge_stats
 
 if TYPE_CHECKING:
@@ -56,7 +55,7 @@ async def refuse_unless_moderator(interaction: discord.Interaction) -> bool:
 def live_entry(bot: CareerBot, entry_id: object) -> Entry | None:
     """The live entry an id from Discord names, else None. Only such ids reach the writer, which joins
     them into file paths: a path, `..`, a separator, a passage id or junk never matches."""
-    if not isinstance(entry_id, str) or not ID_PATTERN.fullmatch(entry_id):
+    if not isinstance(entry_id, str) or not is_entry_id(entry_id):
         return None
     item = bot.answerer.knowledge.get(entry_id)
     return item if isinstance(item, Entry) else None
@@ -368,7 +367,7 @@ class ModerationCog(commands.Cog):
         if entry_id is None or live_entry(self.bot, entry_id) is not None:
             return True
         command = interaction.command.name if interaction.command else ""
-        if command == "history" and ID_PATTERN.fullmatch(entry_id):
+        if command == "history" and is_entry_id(entry_id):
             revisions = await asyncio.to_thread(self.bot.store.history, entry_id)
             if revisions:
                 return True
@@ -438,9 +437,6 @@ class ModerationCog(commands.Cog):
 
     @kb.command(name="history", description="Who changed an entry, when, and what")
     async def history(self, interaction: discord.Interaction, entry: str) -> None:
-        if await refuse_unless_moderator(interaction):
-            return
-
         def report() -> str | None:  # off the event loop: reads the store and the file, parses versions
             revisions = self.bot.store.history(entry)
             if not revisions:
@@ -494,8 +490,6 @@ class ModerationCog(commands.Cog):
 
     @kb.command(name="stats", description="Entries per topic, most asked, votes, and entries due for review")
     async def stats(self, interaction: discord.Interaction) -> None:
-        if await refuse_unless_moderator(interaction):
-            return
         fields = await asyncio.to_thread(  # reads every entry
             knowledge_stats,
             self.bot.answerer.knowledge,
