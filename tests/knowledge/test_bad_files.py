@@ -17,7 +17,8 @@ import yaml
 
 from careerbot.config import Config
 from careerbot.engine import load_engine
-from careerbot.knowledge.snapshot import refresh, stamp_files
+from careerbot.knowledge.disk import list_files
+from careerbot.knowledge.snapshot import refresh
 from tests.fakes import FakeEncoder
 
 REPO = Path(__file__).parents[2]
@@ -171,7 +172,7 @@ def test_the_change_scan_lists_every_file_past_a_dangling_link_and_picks_up_a_la
     for name in ("a", "m", "z"):  # wherever the folder listing puts them, nothing after them is skipped
         (knowledge_dir / "faq" / "stack" / f"{name}.yaml").symlink_to("/nowhere")
     edit(PYTORCH, lambda t: t.replace("PyTorch builds", "Edited by hand, PyTorch builds"))(knowledge_dir)
-    stamps = stamp_files(knowledge_dir)
+    stamps = list_files(knowledge_dir).stamps
     assert {"faq/stack/a.yaml", "faq/stack/m.yaml", "faq/stack/z.yaml", PYTORCH} <= stamps.keys()
     refused = refresh(knowledge_dir, before)  # as `validate` says: the links are refused
     assert refused.snapshot is None

@@ -15,7 +15,7 @@ from careerbot.knowledge.loader import Parsed, apply_entry_changes, validate_kno
 from careerbot.knowledge.models import KnowledgeBase
 from careerbot.knowledge.problems import Problem, bounded
 
-__all__ = ["WATCHED", "Refresh", "Snapshot", "Stamps", "refresh", "stamp_files"]
+__all__ = ["WATCHED", "Refresh", "Snapshot", "Stamps", "refresh"]
 
 
 @dataclass(frozen=True)
@@ -46,10 +46,6 @@ class Refresh:
         return dataclasses.replace(self, snapshot=Snapshot(self.snapshot.knowledge, stamps))
 
 
-def stamp_files(root: Path) -> Stamps:
-    return list_files(root).stamps
-
-
 def refresh(
     root: Path,
     previous: Snapshot | None,
@@ -74,7 +70,9 @@ def refresh(
         refreshed = _full(root, listing, overlay, show_progress)
     on_disk = changed - written
     if refreshed.snapshot is None and overlay and on_disk:
-        return _sparing_bad_files(root, previous, listing.stamps, on_disk, overlay, refreshed, parsed)
+        return _sparing_bad_files(
+            root, previous, listing.stamps, on_disk, written, overlay, refreshed, parsed
+        )
     return refreshed
 
 
@@ -100,6 +98,7 @@ def _sparing_bad_files(
     previous: Snapshot,
     stamps: Stamps,
     on_disk: set[str],
+    written: set[str],
     overlay: Mapping[Path, str | None],
     failed: Refresh,
     parsed: dict[Path, Parsed],
@@ -123,7 +122,6 @@ def _sparing_bad_files(
             return failed
         skipped += problems
         pending -= bad
-    written = {path.relative_to(root).as_posix() for path in overlay}
     applied = _apply(root, Snapshot(knowledge, stamps), stamps, written, overlay, parsed)
     if applied.snapshot is None:  # the change itself is bad: say only what concerns it
         return Refresh(None, applied.problems, None, previous)
