@@ -3,21 +3,17 @@ entry (or one new paraphrase) closes a whole group. No discord here."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from careerbot.knowledge.faq_file import MAX_PARAPHRASE_CHARS
+from careerbot.knowledge.faq_file import MAX_PARAPHRASE_CHARS, UNPRINTABLE
 from careerbot.retrieval.encoder import Encoder
 
 # Questions this alike (cosine) are one need asked in different words.
 SAME_NEED = 0.75
-# Control characters and lone surrogates (bytes that were not UTF-8): neither can be shown, embedded
-# by the model's tokenizer, nor saved in an entry.
-UNUSABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -54,12 +50,13 @@ def group_gaps(questions: Sequence[str], encoder: Encoder, limit: int = 5) -> li
 
 
 def usable_wording(question: object) -> str:
-    """A stored question as a wording a moderator can read and make a paraphrase of: unusable
-    characters become spaces, runs of spaces one, and it is cut (at a word) to a paraphrase's length.
-    Empty if nothing is left."""
+    """A stored question as a wording a moderator can read and make a paraphrase of: characters an
+    entry may not hold (control characters, lone surrogates from bytes that were not UTF-8) become
+    spaces, runs of spaces one, and it is cut (at a word) to a paraphrase's length. Empty if nothing
+    is left."""
     if not isinstance(question, str):
         return ""
-    text = " ".join(UNUSABLE.sub(" ", question).split())
+    text = " ".join(UNPRINTABLE.sub(" ", question).split())
     if len(text) <= MAX_PARAPHRASE_CHARS:
         return text
     cut = text[:MAX_PARAPHRASE_CHARS]
