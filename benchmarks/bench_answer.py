@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from careerbot.config import load_config
-from careerbot.engine import open_engine
+from careerbot.engine.loading import open_engine
 from careerbot.knowledge.eval_file import load_eval
 from careerbot.retrieval.encoder import SentenceTransformerEncoder
 

@@ -20,10 +20,10 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from careerbot.answering import Answer, Answerer
-from careerbot.batching import AnswerBatcher
 from careerbot.config import load_config
-from careerbot.engine import open_engine
+from careerbot.engine.answering import Answer, Answerer
+from careerbot.engine.batching import AnswerBatcher
+from careerbot.engine.loading import open_engine
 from careerbot.knowledge.eval_file import load_eval
 
 REPO = Path(__file__).resolve().parents[1]

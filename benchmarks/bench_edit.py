@@ -14,12 +14,12 @@ import time
 from pathlib import Path
 
 from careerbot.config import config_from_mapping, load_config
-from careerbot.curation import Curator, Moderator
-from careerbot.engine import load_engine
+from careerbot.curation.curator import Curator, Moderator
+from careerbot.curation.store import Store
+from careerbot.engine.live import LiveEngine
+from careerbot.engine.loading import load_engine
 from careerbot.knowledge.writer import KnowledgeWriter
-from careerbot.live import LiveEngine
 from careerbot.retrieval.encoder import SentenceTransformerEncoder
-from careerbot.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 TOOLS = ["Weights and Biases", "Apache Airflow", "Ray", "Optuna", "Feast", "Dask", "Polars", "DVC"]

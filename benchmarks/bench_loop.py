@@ -37,11 +37,11 @@ from careerbot.bot.client import CareerBot, create_bot  # noqa: E402
 from careerbot.bot.exts.lookup import LookupCog  # noqa: E402
 from careerbot.bot.exts.moderation import ModerationCog  # noqa: E402
 from careerbot.config import DiscordConfig  # noqa: E402
-from careerbot.curation import Moderator  # noqa: E402
-from careerbot.engine import load_engine  # noqa: E402
+from careerbot.curation.curator import Moderator  # noqa: E402
+from careerbot.curation.store import Store  # noqa: E402
+from careerbot.engine.live import LiveEngine  # noqa: E402
+from careerbot.engine.loading import load_engine  # noqa: E402
 from careerbot.knowledge import TOPICS  # noqa: E402
-from careerbot.live import LiveEngine  # noqa: E402
-from careerbot.store import Store  # noqa: E402
 from synthetic import HashEncoder  # noqa: E402
 
 TICK = 0.001

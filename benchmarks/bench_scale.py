@@ -58,7 +58,7 @@ def settings(size: int) -> Any:
 
 def child_build(size: int) -> dict[str, Any]:
     sys.path.insert(0, str(HERE))
-    from careerbot.engine import load_engine
+    from careerbot.engine.loading import load_engine
     from careerbot.knowledge import loader
     from synthetic import HashEncoder, write_knowledge
 
@@ -88,7 +88,7 @@ def child_build(size: int) -> dict[str, Any]:
 def child_start(size: int, encoder_name: str) -> dict[str, Any]:
     """Prints the moment of its first answer; the parent times from before it spawned this process."""
     sys.path.insert(0, str(HERE))
-    from careerbot.engine import load_engine
+    from careerbot.engine.loading import load_engine
 
     if encoder_name == "model":
         from careerbot.config import load_config
@@ -107,11 +107,11 @@ def child_start(size: int, encoder_name: str) -> dict[str, Any]:
 
 def child_serve(size: int, rounds: int) -> dict[str, Any]:
     sys.path.insert(0, str(HERE))
-    from careerbot.curation import Curator, Moderator
-    from careerbot.engine import load_engine
+    from careerbot.curation.curator import Curator, Moderator
+    from careerbot.curation.store import Store
+    from careerbot.engine.live import LiveEngine
+    from careerbot.engine.loading import load_engine
     from careerbot.knowledge.writer import KnowledgeWriter
-    from careerbot.live import LiveEngine
-    from careerbot.store import Store
     from synthetic import HashEncoder
 
     config, encoder = settings(size), HashEncoder()

@@ -28,7 +28,7 @@ from careerbot.retrieval.integrity import RACY_NS, VERIFIED_FILE  # noqa: E402
 
 
 def child(size: int, mode: str) -> None:
-    from careerbot.engine import load_engine
+    from careerbot.engine.loading import load_engine
     from careerbot.retrieval import integrity
     from synthetic import HashEncoder
 

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, TextIO
 
 from careerbot import __version__
 from careerbot.config import Config, ConfigError, load_config
+from careerbot.curation.store import StoreError
 from careerbot.knowledge import KnowledgeBase, KnowledgeError, Problem, validate_knowledge
 from careerbot.knowledge.eval_file import load_eval
 from careerbot.knowledge.problems import count_problems
-from careerbot.store import StoreError
 
 if TYPE_CHECKING:
-    from careerbot.answering import Answerer
-    from careerbot.live import LiveEngine
+    from careerbot.engine.answering import Answerer
+    from careerbot.engine.live import LiveEngine
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -106,8 +106,8 @@ def _open(config: Config) -> Answerer:
 def _open_live(config: Config) -> LiveEngine:
     """The engine, loading the persisted index (and saying so when it had to embed anything); the bot
     keeps the LiveEngine, which /kb reload can swap without a restart."""
-    from careerbot.engine import load_engine
-    from careerbot.live import LiveEngine
+    from careerbot.engine.live import LiveEngine
+    from careerbot.engine.loading import load_engine
     from careerbot.retrieval.encoder import SentenceTransformerEncoder
 
     encoder = SentenceTransformerEncoder(config.model)
@@ -120,7 +120,7 @@ def _open_live(config: Config) -> LiveEngine:
 
 
 def _ask(args: argparse.Namespace, config: Config) -> int:
-    from careerbot.answering import QuestionError
+    from careerbot.engine.answering import QuestionError
     from careerbot.terminal import render_answer
 
     if args.question is None and not args.json:
@@ -146,7 +146,7 @@ def _ask(args: argparse.Namespace, config: Config) -> int:
 def _answer_lines(answerer: Answerer, stdin: TextIO, out: TextIO) -> int:
     """One JSON line per non-blank input line, written as soon as it is answered. A line that cannot
     be answered (not UTF-8, say) gets a JSON line with an error instead, and the rest are answered."""
-    from careerbot.answering import QuestionError
+    from careerbot.engine.answering import QuestionError
 
     for number, line in _numbered_lines(stdin):
         if line is None:
@@ -182,7 +182,7 @@ def _is_utf8(text: str) -> bool:
 
 
 def _chat(args: argparse.Namespace, config: Config) -> int:
-    from careerbot.answering import QuestionError
+    from careerbot.engine.answering import QuestionError
     from careerbot.terminal import render_answer
 
     print("careerbot: loading the model and the index...", file=sys.stderr)
@@ -251,15 +251,15 @@ def _sync(args: argparse.Namespace, config: Config) -> int:
 
 def _recover(config: Config) -> None:
     """Before the knowledge loads: a damaged database stops start-up here (StoreError), and a change a
-    crash cut short is finished, so the knowledge is whole again (careerbot.journal)."""
-    from careerbot.journal import recover
+    crash cut short is finished, so the knowledge is whole again (careerbot.curation.journal)."""
+    from careerbot.curation.journal import recover
 
     for line in recover(config.knowledge.dir, config.storage.database):
         print(f"careerbot: {line}", file=sys.stderr)
 
 
 def _index(args: argparse.Namespace, config: Config) -> int:
-    from careerbot.engine import load_engine
+    from careerbot.engine.loading import load_engine
 
     print(f"careerbot: indexing {config.knowledge.dir} into {config.index.dir}", file=sys.stderr)
     # Also folds the edits made since the last full build into one base segment (nothing re-embedded),
@@ -278,7 +278,7 @@ def _validate(args: argparse.Namespace, config: Config) -> int:
         eval_count, problems = len(cases), problems + eval_problems
     if knowledge is not None and args.semantic and not problems:
         from careerbot.retrieval.encoder import SentenceTransformerEncoder
-        from careerbot.semantic_check import semantic_duplicates
+        from careerbot.retrieval.semantic_duplicates import semantic_duplicates
 
         problems += semantic_duplicates(knowledge, SentenceTransformerEncoder(config.model))
     return _report_problems(problems, knowledge, eval_count)
@@ -298,7 +298,7 @@ def _report_problems(problems: list[Problem], knowledge: KnowledgeBase | None, e
 
 
 def _eval(args: argparse.Namespace, config: Config) -> int:
-    from careerbot.evaluation import evaluate
+    from careerbot.engine.evaluation import evaluate
     from careerbot.terminal import render_eval, render_misses
 
     eval_path = config.knowledge.dir / "eval.yaml"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from careerbot.answering import Answer
-from careerbot.evaluation import EvalReport
+from careerbot.engine.answering import Answer
+from careerbot.engine.evaluation import EvalReport
 from careerbot.knowledge import Source
 
 WIDTH = 100

@@ -14,9 +14,9 @@ import pytest_asyncio
 from careerbot.bot.client import CareerBot, create_bot, point_at
 from careerbot.bot.runner import sync_tree
 from careerbot.config import Config, DiscordConfig
-from careerbot.engine import load_engine
-from careerbot.live import LiveEngine
-from careerbot.store import Store
+from careerbot.curation.store import Store
+from careerbot.engine.live import LiveEngine
+from careerbot.engine.loading import load_engine
 from tests.fakes import FakeEncoder
 
 StartBot = Callable[..., Awaitable[CareerBot]]

@@ -17,10 +17,10 @@ import pytest
 
 from careerbot.bot.client import CareerBot
 from careerbot.config import Config
-from careerbot.curation import Moderator
+from careerbot.curation.curator import Moderator
 from careerbot.knowledge import KnowledgeBase
+from careerbot.knowledge.titles import TitleIndex
 from careerbot.knowledge.writer import KnowledgeWriter
-from careerbot.lookup import TitleIndex
 from tests.bot.conftest import StartBot
 from tests.conftest import write_entry
 from tests.fake_discord import moderator

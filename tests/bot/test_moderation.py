@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from careerbot.config import Config
-from careerbot.engine import load_engine
-from careerbot.live import LiveEngine
+from careerbot.engine.live import LiveEngine
+from careerbot.engine.loading import load_engine
 from tests.bot.conftest import StartBot
 from tests.conftest import write_entry
 from tests.fake_discord import member, moderator, user

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from careerbot.answering import Answer, Suggestion
 from careerbot.bot.render import answer_embed, clip
+from careerbot.engine.answering import Answer, Suggestion
 from careerbot.knowledge import Source
 
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from careerbot.config import Config
-from careerbot.engine import load_engine
+from careerbot.engine.loading import load_engine
 from careerbot.knowledge.disk import list_files
 from careerbot.knowledge.snapshot import refresh
 from tests.fakes import FakeEncoder

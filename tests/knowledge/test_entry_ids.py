@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from careerbot.curation import Moderator
+from careerbot.curation.curator import Moderator
 from careerbot.knowledge.writer import ChangeRejected, KnowledgeWriter
 from tests.conftest import write_entry
 

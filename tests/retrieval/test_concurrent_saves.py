@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from careerbot.config import Config
-from careerbot.engine import load_engine, save_engine, update_engine
+from careerbot.engine.loading import load_engine, save_engine, update_engine
 from tests.conftest import write_entry
 from tests.fakes import FakeEncoder
 

@@ -15,7 +15,7 @@ import pytest
 
 from careerbot import cli
 from careerbot.config import Config
-from careerbot.engine import Engine, load_engine
+from careerbot.engine.loading import Engine, load_engine
 from careerbot.retrieval import integrity
 from careerbot.retrieval.persistence import MANIFEST
 from tests.conftest import write_entry

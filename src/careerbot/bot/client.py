@@ -13,15 +13,15 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from careerbot.answering import Answer, Answerer
-from careerbot.batching import AnswerBatcher
 from careerbot.bot.replies import log_failure, reply_privately, report_failure
 from careerbot.config import DiscordConfig
-from careerbot.curation import Curator
+from careerbot.curation.curator import Curator
+from careerbot.curation.store import Store
+from careerbot.engine.answering import Answer, Answerer
+from careerbot.engine.batching import AnswerBatcher
+from careerbot.engine.live import LiveEngine
+from careerbot.knowledge.titles import LiveTitleIndex
 from careerbot.knowledge.writer import KnowledgeWriter
-from careerbot.live import LiveEngine
-from careerbot.lookup import LiveTitleIndex
-from careerbot.store import Store
 
 log = logging.getLogger(__name__)
 # Replies ping nobody, whatever the member typed (@everyone, roles, users).

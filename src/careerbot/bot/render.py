@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import discord
 
-from careerbot.answering import Answer
+from careerbot.engine.answering import Answer
 from careerbot.knowledge import Entry, Item, Source
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).

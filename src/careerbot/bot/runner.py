@@ -10,8 +10,8 @@ import discord
 
 from careerbot.bot.client import CareerBot, create_bot, point_at
 from careerbot.config import Config
-from careerbot.live import LiveEngine
-from careerbot.store import Store
+from careerbot.curation.store import Store
+from careerbot.engine.live import LiveEngine
 
 log = logging.getLogger("careerbot")
 

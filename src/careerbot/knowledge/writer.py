@@ -11,7 +11,7 @@ and every file touched must be faq/<topic>/<id>.yaml for real (resolved, symlink
 knowledge folder. Anything else is "no entry with id ...", and nothing is read or written.
 
 A change given a `Journal` is recorded before its files are written and marked done after, so a crash
-in between can be finished at the next start (careerbot.journal).
+in between can be finished at the next start (careerbot.curation.journal).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ class Change:
 
 
 class Journal(Protocol):
-    """Where a change is recorded before its files are written (see careerbot.journal)."""
+    """Where a change is recorded before its files are written (see careerbot.curation.journal)."""
 
     def begin(self, change: Change) -> int: ...
     def finish(self, intent: int) -> None: ...

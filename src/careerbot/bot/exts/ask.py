@@ -12,10 +12,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from careerbot.answering import QuestionError
 from careerbot.bot.render import answer_embed
 from careerbot.bot.replies import reply_privately
 from careerbot.bot.views import answer_view
+from careerbot.engine.answering import QuestionError
 
 if TYPE_CHECKING:
     from careerbot.bot.client import CareerBot

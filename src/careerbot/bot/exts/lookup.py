@@ -10,11 +10,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from careerbot.answering import Suggestion
 from careerbot.bot.render import LABEL_LIMIT, clip, item_embed
 from careerbot.bot.views import OpenItemSelect, bot_of
+from careerbot.engine.answering import Suggestion
 from careerbot.knowledge import TOPICS
-from careerbot.lookup import TopicPage, topic_page
+from careerbot.knowledge.titles import TopicPage, topic_page
 
 if TYPE_CHECKING:
     from careerbot.bot.client import CareerBot

@@ -21,12 +21,12 @@ from careerbot.bot.permissions import may_moderate
 from careerbot.bot.render import clip, item_embed
 from careerbot.bot.replies import reply_privately, report_failure
 from careerbot.bot.views import ReportsFailures, bot_of
-from careerbot.curation import ChangeConflict, ChangeRejected, Moderator, Outcome
-from careerbot.gaps import group_gaps
+from careerbot.curation.curator import ChangeConflict, ChangeRejected, Moderator, Outcome
+from careerbot.curation.gaps import group_gaps
+from careerbot.curation.reports import history_text, knowledge_stats
 from careerbot.knowledge import Entry
 from careerbot.knowledge.problems import bounded
 from careerbot.knowledge.writer import entry_fields, is_entry_id
-from careerbot.moderation_reports import history_text, knowledge_stats
 
 if TYPE_CHECKING:
     from careerbot.bot.client import CareerBot

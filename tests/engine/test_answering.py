@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from careerbot.answering import Answer, Answerer, QuestionError
 from careerbot.config import Config
-from careerbot.engine import open_engine
+from careerbot.engine.answering import Answer, Answerer, QuestionError
+from careerbot.engine.loading import open_engine
 from tests.fakes import FakeEncoder
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from careerbot.gaps import group_gaps
+from careerbot.curation.gaps import group_gaps
 from careerbot.knowledge.faq_file import MAX_PARAPHRASE_CHARS
 from tests.fakes import FakeEncoder
 

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-import careerbot.live
+import careerbot.engine.live
 from careerbot.config import Config
-from careerbot.engine import load_engine
-from careerbot.live import LiveEngine
+from careerbot.engine.live import LiveEngine
+from careerbot.engine.loading import load_engine
 from tests.conftest import write_entry
 from tests.fakes import FakeEncoder
 
@@ -81,7 +81,7 @@ def test_a_failed_background_save_is_logged_and_the_edit_stays_live(
     def disk_full(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(careerbot.live, "save_engine", disk_full)
+    monkeypatch.setattr(careerbot.engine.live, "save_engine", disk_full)
     write_entry(
         knowledge_dir, "stack/jupyter", "What is Jupyter for?", ["notebooks?", "jupyter lab", "ipynb"], "x"
     )
@@ -117,13 +117,13 @@ def test_a_reload_makes_its_objects_with_the_collector_paused_and_freezes_them(
 
     live = live_engine(config)
     collector_on_during_reload: list[bool] = []
-    update = careerbot.live.update_engine
+    update = careerbot.engine.live.update_engine
 
     def recording(*args: object, **kwargs: object) -> object:
         collector_on_during_reload.append(gc.isenabled())
         return update(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(careerbot.live, "update_engine", recording)
+    monkeypatch.setattr(careerbot.engine.live, "update_engine", recording)
     write_entry(knowledge_dir, "stack/jupyter", "What is Jupyter for?", ["notebooks?", "lab", "ipynb"], "x")
     gc.unfreeze()
     try:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from careerbot.config import Config
-from careerbot.engine import Engine, load_engine, update_engine
+from careerbot.engine.loading import Engine, load_engine, update_engine
 from careerbot.knowledge import KnowledgeError, loader
 from careerbot.retrieval import persistence
 from careerbot.retrieval.persistence import MANIFEST

@@ -3,7 +3,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from careerbot.store import Store
+from careerbot.curation.store import Store
 
 
 def test_questions_and_feedback_are_kept_without_user_ids(tmp_path: Path) -> None:

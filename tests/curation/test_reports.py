@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+from careerbot.curation.reports import FIELD_LIMIT, bounded_join, history_text, knowledge_stats
+from careerbot.curation.store import Revision, Store
 from careerbot.knowledge import Entry, KnowledgeBase
-from careerbot.moderation_reports import FIELD_LIMIT, bounded_join, history_text, knowledge_stats
-from careerbot.store import Revision, Store
 
 BEFORE = "id: pytorch\nquestion: What is PyTorch?\nanswer: Old.\n"
 AFTER = "id: pytorch\nquestion: What is PyTorch?\nanswer: New.\n"

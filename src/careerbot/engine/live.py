@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from careerbot.answering import Answerer
 from careerbot.config import Config
-from careerbot.engine import Engine, save_engine, update_engine
+from careerbot.engine.answering import Answerer
+from careerbot.engine.loading import Engine, save_engine, update_engine
 from careerbot.knowledge import KnowledgeError, Problem
 from careerbot.knowledge.snapshot import Refresh, Snapshot
 from careerbot.retrieval.encoder import Encoder

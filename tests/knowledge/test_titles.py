@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from careerbot import lookup
+import careerbot.knowledge.titles as title_module
 from careerbot.knowledge import TOPICS, Entry, KnowledgeBase, load_knowledge
-from careerbot.lookup import LiveTitleIndex, TitleIndex, topic_page
+from careerbot.knowledge.titles import LiveTitleIndex, TitleIndex, topic_page
 
-KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
+KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 
 
 def test_fuzzy_titles_and_paraphrases_find_entries_once_each() -> None:
@@ -43,7 +43,7 @@ def test_typed_words_stand_for_the_words_they_begin_spell_nearly_or_name_by_id()
 
 
 def test_only_the_phrasings_sharing_the_rarest_words_are_scored(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lookup, "MAX_CANDIDATES", 4)
+    monkeypatch.setattr(title_module, "MAX_CANDIDATES", 4)
     common = [entry(f"python-{n}", f"How do I learn python part {n}?") for n in range(50)]
     rare = entry("kubeflow", "How do I learn kubeflow pipelines?")
     index = TitleIndex(KnowledgeBase([*common, rare]))
@@ -96,7 +96,7 @@ def held_builds(monkeypatch: pytest.MonkeyPatch, knowledge: KnowledgeBase) -> th
                 assert release.wait(10)
             super().__init__(building)
 
-    monkeypatch.setattr(lookup, "TitleIndex", HeldTitleIndex)
+    monkeypatch.setattr(title_module, "TitleIndex", HeldTitleIndex)
     return release
 
 
@@ -120,7 +120,7 @@ def test_a_topic_page_decodes_only_its_own_entries() -> None:
 async def test_each_indexed_version_is_frozen_out_of_the_collector(monkeypatch: pytest.MonkeyPatch) -> None:
     freezes: list[str] = []
     live = [KnowledgeBase([entry("pandas", "What is pandas for?")])]
-    monkeypatch.setattr(lookup.gc, "freeze", lambda: freezes.append(live[0].entries[0].id))
+    monkeypatch.setattr(title_module.gc, "freeze", lambda: freezes.append(live[0].entries[0].id))
     titles = LiveTitleIndex(lambda: live[0])
     await titles.prepare()
     live[0] = KnowledgeBase([entry("numpy", "What is numpy for?")])

@@ -6,17 +6,15 @@ import pytest
 import yaml
 
 from careerbot.config import Config
-from careerbot.curation import ChangeConflict, ChangeRejected, Curator, Moderator
-from careerbot.engine import load_engine
+from careerbot.curation.curator import ChangeConflict, ChangeRejected, Curator
+from careerbot.curation.store import Revision
+from careerbot.engine.loading import load_engine
 from careerbot.knowledge import loader
-from careerbot.knowledge.writer import KnowledgeWriter
-from careerbot.live import LiveEngine
-from careerbot.store import Revision, Store
 from tests.conftest import write_entry
+from tests.curation.conftest import MOD
 from tests.fakes import FakeEncoder
 from tests.knowledge.test_entry_ids import bad_ids, everything, plant_bait
 
-MOD = Moderator(7, "mod")
 FIELDS = {
     "question": "What is Jupyter for?",
     "paraphrases": ["notebooks?", "jupyter lab", "ipynb files"],
@@ -25,14 +23,6 @@ FIELDS = {
     "tags": ["jupyter"],
     "sources": [{"title": "Jupyter", "url": "https://jupyter.org/"}],
 }
-
-
-@pytest.fixture
-def curator(config: Config, tmp_path: Path) -> Curator:
-    encoder = FakeEncoder()
-    engine, _ = load_engine(config, encoder=encoder)
-    live = LiveEngine(config, encoder, engine)
-    return Curator(KnowledgeWriter(config.knowledge.dir, live.snapshot), Store(tmp_path / "db.sqlite3"), live)
 
 
 def test_an_added_entry_is_answerable_at_once_and_audited(curator: Curator) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from careerbot.knowledge import load_knowledge
-from careerbot.semantic_check import semantic_duplicates
+from careerbot.retrieval.semantic_duplicates import semantic_duplicates
 from tests.conftest import write_entry
 from tests.fakes import FakeEncoder
 

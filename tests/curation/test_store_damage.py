@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from careerbot import cli
-from careerbot.store import Store, StoreError
+from careerbot.curation.store import Store, StoreError
 from tests.unprivileged import read_only, run_unprivileged
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -134,9 +134,9 @@ def test_careerbot_run_with_a_read_only_var_folder_names_it_and_exits_1(
 EDIT = """
 import pathlib, sys
 import yaml
-from careerbot.journal import RevisionJournal
+from careerbot.curation.journal import RevisionJournal
 from careerbot.knowledge.writer import ChangeRejected, KnowledgeWriter
-from careerbot.store import Store
+from careerbot.curation.store import Store
 root, database, topic = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3]
 path = root / "faq" / "stack" / "pytorch.yaml"
 seen = path.read_text()

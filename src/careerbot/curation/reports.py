@@ -7,9 +7,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from careerbot.curation.store import Revision, Store
 from careerbot.knowledge import TOPICS, KnowledgeBase
 from careerbot.knowledge.writer import entry_fields
-from careerbot.store import Revision, Store
 
 FIELD_LIMIT = 1024  # characters in an embed field's value
 

@@ -33,9 +33,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from careerbot.curation.store import Revision, Store, StoreError
 from careerbot.knowledge.problems import Problem
 from careerbot.knowledge.writer import Change, ChangeRejected, KnowledgeWriter
-from careerbot.store import Revision, Store, StoreError
 
 
 class RevisionJournal:

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from careerbot.answering import Answer, Answerer, QuestionError
-from careerbot.batching import AnswerBatcher
 from careerbot.config import Config
-from careerbot.engine import open_engine
+from careerbot.engine.answering import Answer, Answerer, QuestionError
+from careerbot.engine.batching import AnswerBatcher
+from careerbot.engine.loading import open_engine
 from tests.fakes import FakeEncoder
 
 pytestmark = pytest.mark.asyncio

@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS revisions (
     before TEXT,                    -- NULL: the entry did not exist
     after TEXT,                     -- NULL: the entry was removed
     moved_from TEXT,                -- the entry's file before, when the change moved it to `path`
-    done INTEGER NOT NULL DEFAULT 1 -- 0: recorded before its files were written (careerbot.journal)
+    done INTEGER NOT NULL DEFAULT 1 -- 0: recorded before its files were written (careerbot.curation.journal)
 );
 CREATE INDEX IF NOT EXISTS revisions_entry ON revisions (entry_id, id);
 CREATE TABLE IF NOT EXISTS drafts (
@@ -156,7 +156,7 @@ class Store:
         after: str | None,
     ) -> int:
         """Records a change before its files are written: unfinished, and left out of the history,
-        until finish_revision (see careerbot.journal)."""
+        until finish_revision (see careerbot.curation.journal)."""
         with self._lock:
             cursor = self._connection.execute(
                 "INSERT INTO revisions (changed_at, entry_id, path, moderator_id, moderator_name, action,"

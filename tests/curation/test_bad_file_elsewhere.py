@@ -7,13 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from careerbot.curation import Curator
+from careerbot.curation.curator import Curator
 from careerbot.knowledge.writer import ChangeRejected
-from tests import test_curation
+from tests.curation.conftest import MOD
 from tests.knowledge.test_writer import NEW
-from tests.test_curation import MOD
-
-curator = test_curation.curator  # the fixture: a live engine, a writer over its snapshot, a store
 
 HAND_EDITED = "What do ML engineers earn in a year?"
 ALIAS_BOMB = 'a: &a ["lol", "lol"]\nb: [*a, *a]\n'

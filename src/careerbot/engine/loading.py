@@ -10,8 +10,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from careerbot.answering import Answerer
 from careerbot.config import Config
+from careerbot.engine.answering import Answerer
 from careerbot.knowledge import KnowledgeError
 from careerbot.knowledge.snapshot import Refresh, Snapshot, refresh
 from careerbot.retrieval.encoder import Encoder

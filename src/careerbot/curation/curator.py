@@ -1,5 +1,5 @@
 """What a moderator's change does, in order: record the revision, write the file (validated, atomic,
-conflict-checked, see careerbot.journal), mark the revision done, reload the live engine. No discord here: the /kb cog only collects input and renders."""
+conflict-checked, see careerbot.curation.journal), mark the revision done, reload the live engine. No discord here: the /kb cog only collects input and renders."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from careerbot.journal import RevisionJournal
+from careerbot.curation.journal import RevisionJournal
+from careerbot.curation.store import Revision, Store
+from careerbot.engine.live import LiveEngine, ReloadReport
 from careerbot.knowledge import Entry, Problem
 from careerbot.knowledge.writer import Change, ChangeConflict, ChangeRejected, KnowledgeWriter, entry_fields
-from careerbot.live import LiveEngine, ReloadReport
-from careerbot.store import Revision, Store
 
 # A new question this close (cosine) to an existing entry is probably that entry asked another way.
 NEAR_EXISTING = 0.8

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from careerbot.answering import Answer, Answerer
+from careerbot.engine.answering import Answer, Answerer
 from careerbot.knowledge.eval_file import EvalCase
 
 

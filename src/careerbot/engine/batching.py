@@ -12,13 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from careerbot.answering import Answer
+from careerbot.engine.answering import Answer
 
 MAX_BATCH = 32
 
 
 class Answering(Protocol):
-    """What the batcher needs of the engine (careerbot.answering.Answerer)."""
+    """What the batcher needs of the engine (careerbot.engine.answering.Answerer)."""
 
     def answer(self, question: str, min_score: float | None = None) -> Answer: ...
 

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from careerbot.answering import Answerer
 from careerbot.config import load_config
-from careerbot.engine import open_engine
-from careerbot.evaluation import EvalReport, evaluate
+from careerbot.engine.answering import Answerer
+from careerbot.engine.evaluation import EvalReport, evaluate
+from careerbot.engine.loading import open_engine
 from careerbot.knowledge.eval_file import load_eval
 
 pytestmark = pytest.mark.model
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")

@@ -13,23 +13,23 @@ import pytest
 import yaml
 
 from careerbot import cli
-from careerbot.journal import recover
+from careerbot.curation.journal import recover
+from careerbot.curation.store import Store
+from careerbot.engine.live import LiveEngine
 from careerbot.knowledge import load_knowledge
-from careerbot.live import LiveEngine
-from careerbot.store import Store
 from tests.fakes import FakeEncoder
 from tests.unprivileged import read_only, run_unprivileged
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 
 # Runs one change and SIGKILLs itself right after one step of it (`crash_at`), as a crash would.
 CHILD = """
 import os, pathlib, signal, sys
 import yaml
-from careerbot.journal import RevisionJournal
+from careerbot.curation.journal import RevisionJournal
 from careerbot.knowledge import writer as writer_module
 from careerbot.knowledge.writer import KnowledgeWriter
-from careerbot.store import Store
+from careerbot.curation.store import Store
 
 root, database, change, crash_at = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3], sys.argv[4]
 steps = {
@@ -131,11 +131,11 @@ CURATOR_CHILD = """
 import os, pathlib, signal, sys
 import yaml
 from careerbot.config import config_from_mapping
-from careerbot.curation import Curator, Moderator
-from careerbot.engine import load_engine
+from careerbot.curation.curator import Curator, Moderator
+from careerbot.engine.loading import load_engine
 from careerbot.knowledge.writer import KnowledgeWriter
-from careerbot.live import LiveEngine
-from careerbot.store import Store
+from careerbot.engine.live import LiveEngine
+from careerbot.curation.store import Store
 from tests.fakes import FakeEncoder
 from tests.unprivileged import read_only, run_unprivileged
 
