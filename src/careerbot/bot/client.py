@@ -13,7 +13,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from careerbot.bot.replies import log_failure, reply_privately, report_failure
+from careerbot.bot.shared import NO_MENTIONS, log_failure, reply_privately, report_failure
 from careerbot.config import DiscordConfig
 from careerbot.curation.curator import Curator
 from careerbot.curation.store import Store
@@ -24,8 +24,6 @@ from careerbot.knowledge.titles import LiveTitleIndex
 from careerbot.knowledge.writer import KnowledgeWriter
 
 log = logging.getLogger(__name__)
-# Replies ping nobody, whatever the member typed (@everyone, roles, users).
-NO_MENTIONS = discord.AllowedMentions.none()
 T = TypeVar("T")
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 
 from careerbot.bot.render import LABEL_LIMIT, clip, item_embed
-from careerbot.bot.replies import report_failure
+from careerbot.bot.shared import report_failure
 from careerbot.engine.answering import Answer, Suggestion
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from careerbot.bot.render import answer_embed
-from careerbot.bot.replies import reply_privately
+from careerbot.bot.shared import reply_privately
 from careerbot.bot.views import answer_view
 from careerbot.engine.answering import QuestionError
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from careerbot.bot.render import LABEL_LIMIT, clip, item_embed
+from careerbot.bot.shared import Topic
 from careerbot.bot.views import OpenItemSelect, bot_of
 from careerbot.engine.answering import Suggestion
 from careerbot.knowledge import TOPICS
@@ -21,8 +22,6 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 10
 TYPED_MATCH = 85  # rapidfuzz WRatio, 0-100
-Topic = Literal["duties", "skills", "stack", "career", "getting-started", "roles"]
-assert set(Topic.__args__) == set(TOPICS)  # type: ignore[attr-defined]
 
 
 class LookupCog(commands.Cog):

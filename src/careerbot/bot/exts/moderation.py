@@ -3,7 +3,7 @@ moderation server) on the server side, and every entry id from Discord must name
 gets near a file; the files stay the source of truth (written to knowledge/faq/, so git sees them).
 
 Forms and buttons that write acknowledge first (privately, "thinking"), since a write, a model call and
-a reload can outlast Discord's 3 seconds; their failures go to the one error handler (replies.py)."""
+a reload can outlast Discord's 3 seconds; their failures go to the one error handler (bot/shared.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import asyncio
 import re
 import time
 from datetime import date
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import discord
 from discord import app_commands
@@ -19,7 +19,7 @@ from discord.ext import commands
 
 from careerbot.bot.permissions import may_moderate
 from careerbot.bot.render import clip, item_embed
-from careerbot.bot.replies import reply_privately, report_failure
+from careerbot.bot.shared import Topic, reply_privately, report_failure
 from careerbot.bot.views import ReportsFailures, bot_of
 from careerbot.curation.curator import ChangeConflict, ChangeRejected, Moderator, Outcome
 from careerbot.curation.gaps import group_gaps
@@ -37,7 +37,6 @@ SKIPPED_SHOWN = 5  # bad files elsewhere, listed after a change that went live b
 BROKEN_FILE = "Its file on disk is not a valid entry (edited by hand?): fix it, then /kb reload."
 REFUSAL = "Only moderators can change what careerbot knows."
 SHOWN_ID_LIMIT = 100
-Topic = Literal["duties", "skills", "stack", "career", "getting-started", "roles"]
 
 
 def moderator_of(interaction: discord.Interaction) -> Moderator:

@@ -1,20 +1,27 @@
-"""Private replies, and the one way a failure is logged and told to the member.
+"""What the bot's modules share, and the bottom of the bot package: it imports no other bot module.
 
-What a member types, and secrets, never reach a log line above DEBUG: an exception's message may quote
-either (a question, a form's text, a URL), so failures are logged at ERROR with the exception's type and
-where it happened, and with its message only at DEBUG. Members are told a short generic text, never the
-exception's."""
+Private replies, and the one way a failure is logged and told to the member. What a member types, and
+secrets, never reach a log line above DEBUG: an exception's message may quote either (a question, a
+form's text, a URL), so failures are logged at ERROR with the exception's type and where it happened,
+and with its message only at DEBUG. Members are told a short generic text, never the exception's.
+
+Also the mention setting every reply uses, and the topics as a type slash commands can offer."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import traceback
-from typing import Any
+from typing import Any, Literal
 
 import discord
 
 log = logging.getLogger("careerbot.bot")
+# Replies ping nobody, whatever the member typed (@everyone, roles, users).
+NO_MENTIONS = discord.AllowedMentions.none()
+# The knowledge's topics (knowledge.TOPICS) as a type, so slash commands offer them as choices; a test
+# keeps the two equal.
+Topic = Literal["duties", "skills", "stack", "career", "getting-started", "roles"]
 SORRY = "Sorry, something went wrong on my side. The moderators can see what."
 
 
