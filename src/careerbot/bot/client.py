@@ -25,6 +25,12 @@ from careerbot.knowledge.writer import KnowledgeWriter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+EXTENSIONS = (
+    "careerbot.bot.exts.ask",
+    "careerbot.bot.exts.lookup",
+    "careerbot.bot.exts.privacy",
+    "careerbot.bot.exts.moderation",
+)
 
 
 def point_at(settings: DiscordConfig) -> None:
@@ -77,24 +83,10 @@ class CareerBot(commands.Bot):
         return self.engine.answerer
 
     async def setup_hook(self) -> None:
-        from careerbot.bot.exts.ask import AskCog
-        from careerbot.bot.exts.lookup import LookupCog, PageButton
-        from careerbot.bot.exts.moderation import MODERATION_ITEMS, ModerationCog
-        from careerbot.bot.exts.privacy import PrivacyCog
-        from careerbot.bot.views import DYNAMIC_ITEMS
-
-        await self.add_cog(AskCog(self))
-        await self.add_cog(LookupCog(self))
-        await self.add_cog(PrivacyCog(self))
-        self.add_dynamic_items(*DYNAMIC_ITEMS, PageButton)
-        servers = self.settings.moderation_guilds
-        if not servers:
-            log.warning("/kb is off: discord.moderation_guilds in bot.toml lists no server")
-            return
-        # Guild commands: /kb exists only in these servers (members' commands stay global).
-        await self.add_cog(ModerationCog(self), guilds=[discord.Object(id=server) for server in servers])
-        self.add_dynamic_items(*MODERATION_ITEMS)
-        log.info("/kb is on in server(s) %s", ", ".join(map(str, servers)))
+        # Each feature is an extension whose setup() adds its cog and buttons: loaded by name, so the
+        # client never imports the cogs that import it.
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
 
     async def ask(
         self, question: str, channel_kind: str, min_score: float | None = None

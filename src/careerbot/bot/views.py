@@ -160,7 +160,8 @@ def answer_view(answer: Answer, asked_id: int) -> discord.ui.View:
     return view
 
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+# The buttons and menu under an answer: registered by the ask extension, so they work after a restart.
+ANSWER_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     FeedbackButton,
     NotWhatIMeantButton,
     OpenItemSelect,

@@ -14,7 +14,7 @@ from discord.ext import commands
 
 from careerbot.bot.render import answer_embed
 from careerbot.bot.shared import reply_privately
-from careerbot.bot.views import answer_view
+from careerbot.bot.views import ANSWER_ITEMS, answer_view
 from careerbot.engine.answering import QuestionError
 
 if TYPE_CHECKING:
@@ -147,3 +147,8 @@ def _channel_ids(message: discord.Message) -> set[int]:
     if parent_id:
         ids.add(parent_id)
     return ids
+
+
+async def setup(bot: CareerBot) -> None:
+    await bot.add_cog(AskCog(bot))
+    bot.add_dynamic_items(*ANSWER_ITEMS)

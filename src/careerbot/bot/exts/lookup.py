@@ -153,3 +153,8 @@ class PageButton(
         await interaction.response.edit_message(
             **await topic_message(self.topic, self.page, bot_of(interaction))
         )
+
+
+async def setup(bot: CareerBot) -> None:
+    await bot.add_cog(LookupCog(bot))
+    bot.add_dynamic_items(PageButton)

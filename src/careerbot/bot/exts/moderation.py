@@ -8,6 +8,7 @@ a reload can outlast Discord's 3 seconds; their failures go to the one error han
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from datetime import date
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 MESSAGE_LIMIT = 2000
 LOW_CONFIDENCE_MARGIN = 0.05  # answered, but this close to the threshold: counted as a gap too
+log = logging.getLogger(__name__)
 SKIPPED_SHOWN = 5  # bad files elsewhere, listed after a change that went live beside them
 BROKEN_FILE = "Its file on disk is not a valid entry (edited by hand?): fix it, then /kb reload."
 REFUSAL = "Only moderators can change what careerbot knows."
@@ -533,3 +535,14 @@ def text_on_disk(bot: CareerBot, entry_id: str) -> str | None:
 
 
 MODERATION_ITEMS = (DraftButton, GapButton)
+
+
+async def setup(bot: CareerBot) -> None:
+    servers = bot.settings.moderation_guilds
+    if not servers:
+        log.warning("/kb is off: discord.moderation_guilds in bot.toml lists no server")
+        return
+    # Guild commands: /kb exists only in these servers (members' commands stay global).
+    await bot.add_cog(ModerationCog(bot), guilds=[discord.Object(id=server) for server in servers])
+    bot.add_dynamic_items(*MODERATION_ITEMS)
+    log.info("/kb is on in server(s) %s", ", ".join(map(str, servers)))

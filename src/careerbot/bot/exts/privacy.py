@@ -52,3 +52,7 @@ class PrivacyCog(commands.Cog):
         deleted = await asyncio.to_thread(self.bot.store.purge, self.bot.settings.retention_days)
         if deleted:
             log.info("deleted %d questions older than %d days", deleted, self.bot.settings.retention_days)
+
+
+async def setup(bot: CareerBot) -> None:
+    await bot.add_cog(PrivacyCog(bot))
