@@ -1,0 +1,43 @@
+"""Where the command line builds the engine and checks the store: the one place objects are wired together."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from careerbot.config import Config
+
+if TYPE_CHECKING:
+    from careerbot.engine.answering import Answerer
+    from careerbot.engine.live import LiveEngine
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def open_answerer(config: Config) -> Answerer:
+    return open_live(config).answerer
+
+
+def open_live(config: Config) -> LiveEngine:
+    """The engine, loading the persisted index (and saying so when it had to embed anything); the bot
+    keeps the LiveEngine, which /kb reload can swap without a restart."""
+    from careerbot.engine.live import LiveEngine
+    from careerbot.engine.loading import load_engine
+    from careerbot.retrieval.encoder import SentenceTransformerEncoder
+
+    encoder = SentenceTransformerEncoder(config.model)
+    engine, report = load_engine(config, encoder=encoder)
+    if not report.loaded:
+        print(f"careerbot: {report.describe()}", file=sys.stderr)
+    live = LiveEngine(config, encoder, engine)
+    live.warm_up_in_background()
+    return live
+
+
+def recover_store(config: Config) -> None:
+    """Before the knowledge loads: a damaged database stops start-up here (StoreError), and a change a
+    crash cut short is finished, so the knowledge is whole again (careerbot.curation.journal)."""
+    from careerbot.curation.journal import recover
+
+    for line in recover(config.knowledge.dir, config.storage.database):
+        print(f"careerbot: {line}", file=sys.stderr)
