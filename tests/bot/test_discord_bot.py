@@ -183,20 +183,26 @@ async def test_the_message_menu_answers_the_selected_message(fake_discord: Any, 
 async def test_a_mention_gets_one_reply_and_bots_get_none(fake_discord: Any, start_bot: StartBot) -> None:
     bot = await start_bot()
     assert bot.user is not None
-    await fake_discord.post_message(f"<@{bot.user.id}> mle vs ds?", mentions_bot=True)
+    asked = await fake_discord.post_message(f"<@{bot.user.id}> mle vs ds?", mentions_bot=True)
     [reply] = await fake_discord.wait_messages(fake_discord.channel_id, count=1)
     assert reply["embeds"][0]["title"] == "How is an ML engineer different from a data scientist?"
     [sent] = [
         r for r in fake_discord.requests if r.path.endswith(f"/channels/{fake_discord.channel_id}/messages")
     ]
     assert sent.json["allowed_mentions"]["parse"] == []
-    await fake_discord.post_message(f"<@{bot.user.id}> mle vs ds?", mentions_bot=True, is_bot_author=True)
+    from_a_bot = await fake_discord.post_message(
+        f"<@{bot.user.id}> mle vs ds?", mentions_bot=True, is_bot_author=True
+    )
+    asked_again = await fake_discord.post_message(f"<@{bot.user.id}> pytorch uses", mentions_bot=True)
     await fake_discord.post_message("pytorch uses", channel_id=fake_discord.help_channel_id)
     [passive] = await fake_discord.wait_messages(fake_discord.help_channel_id, count=1)
     assert passive["embeds"][0]["title"] == "What is PyTorch used for?"
-    assert (
-        len(await fake_discord.wait_messages(fake_discord.channel_id, count=1)) == 1
-    )  # the bot's post: ignored
+    # The post from a bot came before the member's second mention, so a reply to it would be among the
+    # first two replies in the channel: the two are to the members' posts.
+    replies = await fake_discord.wait_messages(fake_discord.channel_id, count=2)
+    replied_to = [str(r["message_reference"]["message_id"]) for r in replies]
+    assert replied_to == [asked["id"], asked_again["id"]]
+    assert from_a_bot["id"] not in replied_to
 
 
 async def test_help_channel_posts_below_the_stricter_threshold_get_no_reply(

@@ -70,7 +70,14 @@ def test_bare_keywords_find_their_entry(engine: Answerer, question: str, expecte
     assert [c.item_id for c in answer.candidates[:3]].count(expected) == 1, answer.candidates[:3]
 
 
-@pytest.mark.parametrize("question", ["🤖🔥💯", "Wie wird man Machine-Learning-Ingenieur?", "a" * 4000, "?!"])
-def test_odd_input_answers_or_declines(engine: Answerer, question: str) -> None:
+@pytest.mark.parametrize("question", ["🤖🔥💯", "a" * 4000, "?!"])
+def test_input_with_no_question_in_it_is_declined(engine: Answerer, question: str) -> None:
     answer = engine.answer(question)
-    assert answer.abstained or answer.id is not None
+    assert answer.abstained and answer.id is None
+    assert answer.text.startswith("I don't know that one.")
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: today a question not in English gets an English answer")
+def test_a_question_not_in_english_is_told_careerbot_answers_in_english(engine: Answerer) -> None:
+    answer = engine.answer("Wie wird man Machine-Learning-Ingenieur?")
+    assert answer.abstained and "English" in answer.text
