@@ -35,7 +35,7 @@ sys.path.insert(0, str(HERE))
 from bench_scale import WORK, run_child, settings  # noqa: E402
 from careerbot.bot.client import CareerBot, create_bot  # noqa: E402
 from careerbot.bot.exts.lookup import LookupCog  # noqa: E402
-from careerbot.bot.exts.moderation import ModerationCog  # noqa: E402
+from careerbot.bot.exts.moderation.cog import ModerationCog  # noqa: E402
 from careerbot.config import DiscordConfig  # noqa: E402
 from careerbot.curation.curator import Moderator  # noqa: E402
 from careerbot.curation.store import Store  # noqa: E402

@@ -315,7 +315,7 @@ async def test_edit_with_a_topic_moves_the_entry_to_exactly_that_topic(
 
 
 async def test_a_refusal_that_is_not_the_changes_fault_does_not_blame_the_change(tmp_path: Any) -> None:
-    from careerbot.bot.exts.moderation import failure_text
+    from careerbot.bot.exts.moderation.texts import failure_text
     from careerbot.knowledge import Problem
     from careerbot.knowledge.writer import ChangeRejected, KnowledgeWriter
 

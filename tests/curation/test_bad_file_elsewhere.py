@@ -71,7 +71,7 @@ def test_an_edit_that_clashes_with_a_good_hand_edit_is_still_refused(
 
 
 def test_the_moderator_is_told_which_bad_files_were_not_loaded(curator: Curator, knowledge_dir: Path) -> None:
-    from careerbot.bot.exts.moderation import outcome_text
+    from careerbot.bot.exts.moderation.texts import outcome_text
 
     damage(knowledge_dir)
     told = outcome_text(curator.add(NEW, MOD))

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 import discord
 
+from careerbot.curation.reports import clip as clip  # re-exported: one clip for the bot and its texts
 from careerbot.engine.answering import Answer
 from careerbot.knowledge import Entry, Item, Source
 
@@ -27,10 +28,6 @@ CONFIDENCE_HINTS = {
     "low": "best guess: check the related questions",
     "none": "no match",
 }
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def answer_embed(answer: Answer) -> discord.Embed:

@@ -39,13 +39,18 @@ def knowledge_stats(knowledge: KnowledgeBase, store: Store, review_days: int, to
     ]
 
 
+def clip(text: str, limit: int) -> str:
+    """`text`, cut with "…" to at most `limit` characters."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def bounded_join(separator: str, parts: Iterable[str], limit: int = FIELD_LIMIT) -> str:
     """The parts joined and cut with "…" to fit `limit`, reading no part past it (100k ids need not be)."""
     text = ""
     for part in parts:
         text = f"{text}{separator}{part}" if text else part
         if len(text) > limit:
-            return text[: limit - 1].rstrip() + "…"
+            return clip(text, limit)
     return text
 
 
