@@ -15,8 +15,9 @@ import yaml
 
 from careerbot.files import folder_lock
 from careerbot.knowledge import load_knowledge, loader
+from careerbot.knowledge.codec import entry_text
 from careerbot.knowledge.snapshot import refresh
-from careerbot.knowledge.writer import ChangeConflict, ChangeRejected, KnowledgeWriter, entry_text
+from careerbot.knowledge.writer import ChangeConflict, ChangeRejected, KnowledgeWriter
 
 NEW = {
     "id": "jupyter",

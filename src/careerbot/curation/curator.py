@@ -11,7 +11,8 @@ from careerbot.curation.journal import RevisionJournal
 from careerbot.curation.store import Revision, Store
 from careerbot.engine.live import LiveEngine, ReloadReport
 from careerbot.knowledge import Entry, Problem
-from careerbot.knowledge.writer import Change, ChangeConflict, ChangeRejected, KnowledgeWriter, entry_fields
+from careerbot.knowledge.codec import entry_fields
+from careerbot.knowledge.writer import Change, ChangeConflict, ChangeRejected, KnowledgeWriter
 
 # A new question this close (cosine) to an existing entry is probably that entry asked another way.
 NEAR_EXISTING = 0.8
