@@ -310,7 +310,7 @@ async def test_edit_with_a_topic_moves_the_entry_to_exactly_that_topic(
     assert "topic: skills" in (config.knowledge.dir / "faq" / "skills" / "pytorch.yaml").read_text()
     moved = bot.answerer.knowledge.get("pytorch")
     assert moved is not None and moved.topic == "skills"
-    assert [e.id for e in bot.answerer.knowledge.entries_in("stack")] == ["scikit-learn"]
+    assert bot.answerer.knowledge.ids_in("stack") == ["scikit-learn"]
     assert (await ask(fake_discord, "pytorch uses"))["title"] == "What is PyTorch used for?"
 
 

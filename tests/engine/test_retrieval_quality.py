@@ -14,7 +14,7 @@ import pytest
 from careerbot.config import load_config
 from careerbot.engine.answering import Answerer
 from careerbot.engine.evaluation import EvalReport, evaluate
-from careerbot.engine.loading import open_engine
+from careerbot.engine.loading import load_engine
 from careerbot.knowledge.eval_file import load_eval
 
 pytestmark = pytest.mark.model
@@ -27,9 +27,9 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
     config = dataclasses.replace(
         config, index=dataclasses.replace(config.index, dir=tmp_path_factory.mktemp("index"))
     )
-    answerer, report = open_engine(config)
+    engine, report = load_engine(config)
     assert not report.loaded and report.embedded == report.documents
-    return answerer
+    return engine.answerer
 
 
 @pytest.fixture(scope="session")
