@@ -55,7 +55,9 @@ def entry_fields(text: str) -> dict[str, Any] | None:
 
 
 def entry_to_json(entry: Entry) -> dict[str, Any]:
-    return {**entry_to_dict(entry), "reviewed_on": entry.reviewed_on.isoformat()}
+    fields = entry_to_dict(entry)
+    fields["reviewed_on"] = entry.reviewed_on.isoformat()
+    return fields
 
 
 def entry_from_json(data: dict[str, Any], root: Path) -> Entry:
