@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
+def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
     config = load_config(REPO / "bot.toml")
     config = dataclasses.replace(
         config, index=dataclasses.replace(config.index, dir=tmp_path_factory.mktemp("index"))
@@ -33,10 +33,10 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
 
 
 @pytest.fixture(scope="session")
-def report(engine: Answerer) -> EvalReport:
-    cases, problems = load_eval(REPO / "knowledge" / "eval.yaml", engine.knowledge)
+def report(answerer: Answerer) -> EvalReport:
+    cases, problems = load_eval(REPO / "knowledge" / "eval.yaml", answerer.knowledge)
     assert problems == []
-    return evaluate(engine, cases)
+    return evaluate(answerer, cases)
 
 
 # The goals for ranking are hit@1 >= 0.85 and hit@3 >= 0.95; measured: 0.813 and 0.942 (see the
@@ -65,12 +65,12 @@ def test_abstention_meets_the_goals(report: EvalReport) -> None:
     ("question", "expected"),
     [("sklearn", "scikit-learn"), ("azure", "azure-ml"), ("k8s?", "docker-kubernetes")],
 )
-def test_bare_keywords_find_their_entry(engine: Answerer, question: str, expected: str) -> None:
-    answer = engine.answer(question)
+def test_bare_keywords_find_their_entry(answerer: Answerer, question: str, expected: str) -> None:
+    answer = answerer.answer(question)
     assert [c.item_id for c in answer.candidates[:3]].count(expected) == 1, answer.candidates[:3]
 
 
 @pytest.mark.parametrize("question", ["🤖🔥💯", "Wie wird man Machine-Learning-Ingenieur?", "a" * 4000, "?!"])
-def test_odd_input_answers_or_declines(engine: Answerer, question: str) -> None:
-    answer = engine.answer(question)
+def test_odd_input_answers_or_declines(answerer: Answerer, question: str) -> None:
+    answer = answerer.answer(question)
     assert answer.abstained or answer.id is not None
