@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from careerbot.config import load_config
-from careerbot.engine.loading import open_engine
+from careerbot.engine.loading import load_engine
 from careerbot.knowledge.eval_file import load_eval
 from careerbot.retrieval.encoder import SentenceTransformerEncoder
 
@@ -43,7 +43,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as index_dir:
         config = dataclasses.replace(config, index=dataclasses.replace(config.index, dir=Path(index_dir)))
         encoder = SentenceTransformerEncoder(config.model)
-        answerer, _ = open_engine(config, encoder=encoder)
+        answerer = load_engine(config, encoder=encoder)[0].answerer
         cases, _ = load_eval(config.knowledge.dir / "eval.yaml", answerer.knowledge)
         questions = [case.question for case in cases]
         model = encoder._model  # the bare model, to time one plain encode call against

@@ -23,7 +23,7 @@ from pathlib import Path
 from careerbot.config import load_config
 from careerbot.engine.answering import Answer, Answerer
 from careerbot.engine.batching import AnswerBatcher
-from careerbot.engine.loading import open_engine
+from careerbot.engine.loading import load_engine
 from careerbot.knowledge.eval_file import load_eval
 
 REPO = Path(__file__).resolve().parents[1]
@@ -95,11 +95,11 @@ if __name__ == "__main__":
     config = load_config(REPO / "bot.toml")
     with tempfile.TemporaryDirectory() as index_dir:
         config = dataclasses.replace(config, index=dataclasses.replace(config.index, dir=Path(index_dir)))
-        engine, _ = open_engine(config)
-        cases, _ = load_eval(config.knowledge.dir / "eval.yaml", engine.knowledge)
+        answerer = load_engine(config)[0].answerer
+        cases, _ = load_eval(config.knowledge.dir / "eval.yaml", answerer.knowledge)
         pool = [case.question for case in cases]
         questions = (pool * (args.questions // len(pool) + 1))[: args.questions]
-        results = asyncio.run(main(engine, questions, args.rounds))
+        results = asyncio.run(main(answerer, questions, args.rounds))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n")

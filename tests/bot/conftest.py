@@ -29,12 +29,18 @@ def live(config: Config) -> LiveEngine:
     return LiveEngine(config, encoder, engine)
 
 
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    """The database file of the bots start_bot starts."""
+    return tmp_path / "careerbot.sqlite3"
+
+
 async def _no_wait(shard_id: int | None, *, initial: bool = False) -> None:
     """discord.py sleeps 5 s before every IDENTIFY but the first; the fake has no rate limit."""
 
 
 @pytest_asyncio.fixture
-async def start_bot(fake_discord: Any, live: LiveEngine, tmp_path: Path) -> AsyncIterator[StartBot]:
+async def start_bot(fake_discord: Any, live: LiveEngine, database: Path) -> AsyncIterator[StartBot]:
     original = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
     running: list[tuple[CareerBot, asyncio.Task[None], Store]] = []
 
@@ -46,7 +52,7 @@ async def start_bot(fake_discord: Any, live: LiveEngine, tmp_path: Path) -> Asyn
             **{"moderation_guilds": (fake_discord.guild_id,), **overrides},
         )
         point_at(settings)
-        store = Store(tmp_path / "careerbot.sqlite3")
+        store = Store(database)
         bot = create_bot(engine or live, store, settings, guild_ready_timeout=0)
         bot.before_identify_hook = _no_wait  # type: ignore[method-assign]
         task = asyncio.create_task(bot.start(fake_discord.token))

@@ -17,6 +17,7 @@ from tests.bot.conftest import StartBot
 from tests.conftest import write_entry
 from tests.fake_discord.plugin import ErrorLogCollector
 from tests.fakes import FakeEncoder
+from tests.stored import declined_questions, votes_given
 
 # fail_on_error_logs first, so that it outlives the bot's teardown and sees its logs too.
 pytestmark = [pytest.mark.usefixtures("fail_on_error_logs"), pytest.mark.asyncio]
@@ -96,33 +97,37 @@ async def test_private_ask_is_ephemeral_and_mentions_ping_nobody(
 
 
 async def test_a_question_it_cannot_answer_is_declined_and_logged(
-    fake_discord: Any, start_bot: StartBot
+    fake_discord: Any, start_bot: StartBot, database: Path
 ) -> None:
-    bot = await start_bot()
+    await start_bot()
     interaction = await fake_discord.slash("ask", {"question": "zebra quantum lasagna"})
     data = (await interaction.response())["data"]
     assert data["embeds"][0]["title"] == "I don't know that one"
     assert "how ML engineers differ from related roles" in data["embeds"][0]["description"]
-    assert bot.store.unanswered() == ["zebra quantum lasagna"]
+    assert declined_questions(database) == ["zebra quantum lasagna"]
 
 
-async def test_feedback_buttons_work_after_a_restart(fake_discord: Any, start_bot: StartBot) -> None:
+async def test_feedback_buttons_work_after_a_restart(
+    fake_discord: Any, start_bot: StartBot, database: Path
+) -> None:
     first = await start_bot()
     interaction = await fake_discord.slash("ask", {"question": "sklearn uses"})
     await interaction.response()
     message = interaction.message
     await first.close()
 
-    second = await start_bot()
+    await start_bot()
     [helpful] = [i for i in custom_ids(message) if i.startswith("cb:fb:1:")]
     click = await fake_discord.click(message, helpful)
     reply = await click.response()
     assert reply["data"]["flags"] & EPHEMERAL and "Thanks" in reply["data"]["content"]
-    assert second.store.feedback() == [("sklearn uses", "scikit-learn", True)]
+    assert votes_given(database) == [("sklearn uses", "scikit-learn", True)]
 
 
-async def test_not_what_i_meant_offers_the_next_candidates(fake_discord: Any, start_bot: StartBot) -> None:
-    bot = await start_bot()
+async def test_not_what_i_meant_offers_the_next_candidates(
+    fake_discord: Any, start_bot: StartBot, database: Path
+) -> None:
+    await start_bot()
     interaction = await fake_discord.slash("ask", {"question": "mle vs ds"})
     await interaction.response()
     [alt] = [i for i in custom_ids(interaction.message) if i.startswith("cb:alt:")]
@@ -130,7 +135,7 @@ async def test_not_what_i_meant_offers_the_next_candidates(fake_discord: Any, st
     [select] = [c for c in components_of(reply["data"]) if c["custom_id"].startswith("cb:open:")]
     values = [option["value"] for option in select["options"]]
     assert "vs-data-scientist" not in values and values
-    assert bot.store.feedback() == [("mle vs ds", "vs-data-scientist", False)]
+    assert votes_given(database) == [("mle vs ds", "vs-data-scientist", False)]
 
 
 async def test_the_related_select_opens_an_entry(fake_discord: Any, start_bot: StartBot) -> None:
@@ -206,12 +211,12 @@ async def test_a_mention_gets_one_reply_and_bots_get_none(fake_discord: Any, sta
 
 
 async def test_help_channel_posts_below_the_stricter_threshold_get_no_reply(
-    fake_discord: Any, start_bot: StartBot
+    fake_discord: Any, start_bot: StartBot, database: Path
 ) -> None:
-    bot = await start_bot(passive_min_score=0.99)
+    await start_bot(passive_min_score=0.99)
     await fake_discord.post_message("torch for deep learning please", channel_id=fake_discord.help_channel_id)
-    await fake_discord.wait_until(lambda: bot.store.unanswered() != [], what="the post to be handled")
-    assert bot.store.unanswered() == ["torch for deep learning please"]
+    await fake_discord.wait_until(lambda: declined_questions(database) != [], what="the post to be handled")
+    assert declined_questions(database) == ["torch for deep learning please"]
     assert [
         r
         for r in fake_discord.requests

@@ -59,7 +59,6 @@ def watch(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopWatch]:
     monkeypatch.setattr(KnowledgeBase, "entries", property(watch.wrap("entries", entries.fget)))
     for owner, name in (
         (KnowledgeBase, "ids_in"),
-        (KnowledgeBase, "entries_in"),
         (KnowledgeBase, "phrasings"),
         (TitleIndex, "__init__"),
         (TitleIndex, "find"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from tests.bot.conftest import StartBot
 from tests.bot.test_moderation import FORM
 from tests.fake_discord import moderator
 from tests.fake_discord.plugin import ErrorLogCollector
+from tests.stored import declined_questions
 
 pytestmark = [pytest.mark.usefixtures("fail_on_error_logs"), pytest.mark.asyncio]
 EPHEMERAL, LOADING = 64, 128
@@ -234,6 +236,7 @@ async def test_no_token_or_member_text_above_debug_or_in_error_replies(
     fail_on_error_logs: ErrorLogCollector,
     monkeypatch: pytest.MonkeyPatch,
     config: Config,
+    database: Path,
 ) -> None:
     token = "MTEwMDAw.Gsecret.token-4f9a7c"
     secret_question = "quokka-zanzibar-3141 pytorch uses"
@@ -245,7 +248,7 @@ async def test_no_token_or_member_text_above_debug_or_in_error_replies(
     await fake_discord.post_message(f"{secret_question} in help", channel_id=fake_discord.help_channel_id)
     await fake_discord.wait_messages(fake_discord.channel_id, count=1)
     # Too unsure to answer unasked there, but the post is handled (recorded with no user id).
-    await fake_discord.wait_until(lambda: bot.store.unanswered(), what="the help-channel post")
+    await fake_discord.wait_until(lambda: declined_questions(database), what="the help-channel post")
     form = {**FORM, "answer": f"{secret_question} moderator text"}
     added = await fake_discord.submit_modal(await open_add_form(fake_discord), form, user=moderator())
     await added.followups()

@@ -310,14 +310,15 @@ async def test_edit_with_a_topic_moves_the_entry_to_exactly_that_topic(
     assert "topic: skills" in (config.knowledge.dir / "faq" / "skills" / "pytorch.yaml").read_text()
     moved = bot.answerer.knowledge.get("pytorch")
     assert moved is not None and moved.topic == "skills"
-    assert [e.id for e in bot.answerer.knowledge.entries_in("stack")] == ["scikit-learn"]
+    assert bot.answerer.knowledge.ids_in("stack") == ["scikit-learn"]
     assert (await ask(fake_discord, "pytorch uses"))["title"] == "What is PyTorch used for?"
 
 
 async def test_a_refusal_that_is_not_the_changes_fault_does_not_blame_the_change(tmp_path: Any) -> None:
     from careerbot.bot.exts.moderation.texts import failure_text
     from careerbot.knowledge import Problem
-    from careerbot.knowledge.writer import ChangeRejected, KnowledgeWriter
+    from careerbot.knowledge.changes import ChangeRejected
+    from careerbot.knowledge.writer import KnowledgeWriter
 
     refused = failure_text(KnowledgeWriter(tmp_path).no_such_entry("gone"))
     invalid = failure_text(ChangeRejected([Problem(tmp_path / "x.yaml", 2, "answer", "is empty")]))

@@ -24,8 +24,8 @@ from careerbot.curation.curator import Outcome
 from careerbot.curation.gaps import Gap
 from careerbot.engine.live import ReloadReport
 from careerbot.knowledge import Problem
+from careerbot.knowledge.changes import Change, ChangeConflict, ChangeRejected
 from careerbot.knowledge.snapshot import Refresh
-from careerbot.knowledge.writer import Change, ChangeConflict, ChangeRejected
 
 FAQ = Path("knowledge/faq/stack")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from careerbot.curation.curator import Curator
-from careerbot.knowledge.writer import ChangeRejected
+from careerbot.knowledge.changes import ChangeRejected
 from tests.curation.conftest import MOD
 from tests.knowledge.test_writer import NEW
 

@@ -6,10 +6,11 @@ import pytest
 import yaml
 
 from careerbot.config import Config
-from careerbot.curation.curator import ChangeConflict, ChangeRejected, Curator
+from careerbot.curation.curator import Curator
 from careerbot.curation.store import Revision
 from careerbot.engine.loading import load_engine
 from careerbot.knowledge import loader
+from careerbot.knowledge.changes import ChangeConflict, ChangeRejected
 from tests.conftest import write_entry
 from tests.curation.conftest import MOD
 from tests.fakes import FakeEncoder

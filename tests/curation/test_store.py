@@ -4,20 +4,22 @@ import sqlite3
 from pathlib import Path
 
 from careerbot.curation.store import Store
+from tests.stored import declined_questions, votes_given
 
 
 def test_questions_and_feedback_are_kept_without_user_ids(tmp_path: Path) -> None:
-    store = Store(tmp_path / "db" / "careerbot.sqlite3")
+    database = tmp_path / "db" / "careerbot.sqlite3"
+    store = Store(database)
     asked = store.record_question("pytorch vs tf", "pytorch-vs-tensorflow", 0.81, False, "slash")
     declined = store.record_question("capital of peru", None, 0.1, True, "mention")
     store.record_feedback(asked, "pytorch-vs-tensorflow", helpful=False)
     store.close()
 
-    reopened = Store(tmp_path / "db" / "careerbot.sqlite3")  # survives a restart
+    reopened = Store(database)  # survives a restart
     record = reopened.asked(asked)
     assert record is not None and record.answer_id == "pytorch-vs-tensorflow" and not record.abstained
-    assert reopened.asked(declined) is not None and reopened.unanswered() == ["capital of peru"]
-    assert reopened.feedback() == [("pytorch vs tf", "pytorch-vs-tensorflow", False)]
+    assert reopened.asked(declined) is not None and declined_questions(database) == ["capital of peru"]
+    assert votes_given(database) == [("pytorch vs tf", "pytorch-vs-tensorflow", False)]
     assert reopened.asked(999) is None
     reopened.close()
 

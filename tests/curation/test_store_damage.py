@@ -135,7 +135,8 @@ EDIT = """
 import pathlib, sys
 import yaml
 from careerbot.curation.journal import RevisionJournal
-from careerbot.knowledge.writer import ChangeRejected, KnowledgeWriter
+from careerbot.knowledge.changes import ChangeRejected
+from careerbot.knowledge.writer import KnowledgeWriter
 from careerbot.curation.store import Store
 root, database, topic = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3]
 path = root / "faq" / "stack" / "pytorch.yaml"

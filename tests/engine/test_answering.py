@@ -7,14 +7,14 @@ import pytest
 
 from careerbot.config import Config
 from careerbot.engine.answering import Answerer, QuestionError
-from careerbot.engine.loading import open_engine
+from careerbot.engine.loading import load_engine
 from tests.fakes import FakeEncoder
 
 
 @pytest.fixture
 def answerer(config: Config, fake_encoder: FakeEncoder) -> Answerer:
-    engine, _ = open_engine(config, encoder=fake_encoder)
-    return engine
+    engine, _ = load_engine(config, encoder=fake_encoder)
+    return engine.answerer
 
 
 def test_a_known_question_gets_its_entry_with_sources(answerer: Answerer) -> None:
@@ -77,8 +77,8 @@ def test_near_ties_are_offered_as_did_you_mean(config: Config, fake_encoder: Fak
     wide = dataclasses.replace(
         config, answering=dataclasses.replace(config.answering, tie_margin=1.0, min_score=0.1)
     )
-    engine, _ = open_engine(wide, encoder=fake_encoder)
-    answer = engine.answer("machine learning engineer data scientist")
+    engine, _ = load_engine(wide, encoder=fake_encoder)
+    answer = engine.answerer.answer("machine learning engineer data scientist")
     assert not answer.abstained
     assert answer.did_you_mean, "every candidate above the threshold is a near tie at margin 1.0"
     assert answer.confidence != "high"

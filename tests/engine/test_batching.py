@@ -9,7 +9,7 @@ import pytest
 from careerbot.config import Config
 from careerbot.engine.answering import Answer, Answerer, QuestionError
 from careerbot.engine.batching import AnswerBatcher
-from careerbot.engine.loading import open_engine
+from careerbot.engine.loading import load_engine
 from tests.fakes import FakeEncoder
 
 pytestmark = pytest.mark.asyncio
@@ -32,8 +32,8 @@ class CountingAnswerer:
 
 @pytest.fixture
 def counting(config: Config) -> CountingAnswerer:
-    answerer, _ = open_engine(config, encoder=FakeEncoder())
-    return CountingAnswerer(answerer)
+    engine, _ = load_engine(config, encoder=FakeEncoder())
+    return CountingAnswerer(engine.answerer)
 
 
 async def test_concurrent_questions_share_model_calls_and_each_gets_its_answer(

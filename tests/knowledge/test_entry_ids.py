@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from careerbot.curation.curator import Moderator
-from careerbot.knowledge.writer import ChangeRejected, KnowledgeWriter
+from careerbot.knowledge.changes import ChangeRejected
+from careerbot.knowledge.entry_paths import EntryPaths
+from careerbot.knowledge.writer import KnowledgeWriter
 from tests.conftest import write_entry
 
 MOD = Moderator(7, "mod")
@@ -129,3 +131,19 @@ def test_a_topic_folder_linked_outside_holds_no_entries(knowledge_dir: Path, tmp
     with pytest.raises(ChangeRejected, match="no entry with id"):
         writer.remove("typical-day", expected=(elsewhere / "typical-day.yaml").read_text())
     assert (elsewhere / "typical-day.yaml").exists()
+
+
+def test_entry_paths_alone_find_and_read_only_real_entries(
+    knowledge_dir: Path, bait: dict[str, Path]
+) -> None:
+    """The confinement works without the writer's lock or change logic (careerbot.knowledge.entry_paths)."""
+    paths = EntryPaths(knowledge_dir)
+    pytorch = knowledge_dir / "faq" / "stack" / "pytorch.yaml"
+    assert paths.current("pytorch") == (pytorch, pytorch.read_text())
+    assert paths.path_of("new-entry", "skills") == knowledge_dir / "faq" / "skills" / "new-entry.yaml"
+    for entry_id in bad_ids(bait):
+        assert paths.locate(entry_id) is None and paths.current(entry_id) is None, entry_id[:80]
+    with pytest.raises(ChangeRejected, match="unknown topic 'nope'"):
+        paths.path_of("pytorch", "nope")
+    with pytest.raises(ChangeRejected, match=r"faq/stack/evil\.yaml is outside the knowledge"):
+        paths.path_of("evil", "stack")

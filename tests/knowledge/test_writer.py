@@ -15,8 +15,10 @@ import yaml
 
 from careerbot.files import folder_lock
 from careerbot.knowledge import load_knowledge, loader
+from careerbot.knowledge.changes import ChangeConflict, ChangeRejected
+from careerbot.knowledge.codec import entry_text
 from careerbot.knowledge.snapshot import refresh
-from careerbot.knowledge.writer import ChangeConflict, ChangeRejected, KnowledgeWriter, entry_text
+from careerbot.knowledge.writer import KnowledgeWriter
 
 NEW = {
     "id": "jupyter",
@@ -173,7 +175,8 @@ def test_with_a_snapshot_a_change_is_checked_against_files_changed_since(
 RACER = """
 import pathlib, sys
 import yaml
-from careerbot.knowledge.writer import ChangeConflict, KnowledgeWriter
+from careerbot.knowledge.changes import ChangeConflict
+from careerbot.knowledge.writer import KnowledgeWriter
 root, name = pathlib.Path(sys.argv[1]), sys.argv[2]
 writer, path = KnowledgeWriter(root), root / "faq" / "stack" / "pytorch.yaml"
 for line in sys.stdin:

@@ -11,7 +11,9 @@ from careerbot.curation.journal import RevisionJournal
 from careerbot.curation.store import Revision, Store
 from careerbot.engine.live import LiveEngine, ReloadReport
 from careerbot.knowledge import Entry, Problem
-from careerbot.knowledge.writer import Change, ChangeConflict, ChangeRejected, KnowledgeWriter, entry_fields
+from careerbot.knowledge.changes import Change, ChangeRejected
+from careerbot.knowledge.codec import entry_fields
+from careerbot.knowledge.writer import KnowledgeWriter
 
 # A new question this close (cosine) to an existing entry is probably that entry asked another way.
 NEAR_EXISTING = 0.8
@@ -102,6 +104,3 @@ class Curator:
 
     def _outcome(self, change: Change, journal: RevisionJournal) -> Outcome:
         return Outcome(change, journal.action, journal.revision_id, self.live.reload(change.prepared))
-
-
-__all__ = ["ChangeConflict", "ChangeRejected", "Curator", "Moderator", "Outcome"]

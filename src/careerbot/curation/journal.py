@@ -34,8 +34,9 @@ import sqlite3
 from pathlib import Path
 
 from careerbot.curation.store import Revision, Store, StoreError
+from careerbot.knowledge.changes import Change, ChangeRejected
 from careerbot.knowledge.problems import Problem
-from careerbot.knowledge.writer import Change, ChangeRejected, KnowledgeWriter
+from careerbot.knowledge.writer import KnowledgeWriter
 
 
 class RevisionJournal:

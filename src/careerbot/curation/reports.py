@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from careerbot.curation.store import Revision, Store
 from careerbot.knowledge import TOPICS, KnowledgeBase
-from careerbot.knowledge.writer import entry_fields
+from careerbot.knowledge.codec import entry_fields
 
 FIELD_LIMIT = 1024  # characters in an embed field's value
 

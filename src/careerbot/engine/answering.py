@@ -12,6 +12,7 @@ from typing import Any, Literal, Protocol
 
 from careerbot.config import AnsweringConfig
 from careerbot.knowledge import TOPICS, Entry, Item, KnowledgeBase, Source
+from careerbot.knowledge.codec import source_to_dict
 from careerbot.retrieval.candidate import Candidate
 
 Confidence = Literal["high", "medium", "low", "none"]
@@ -78,7 +79,7 @@ class Answer:
                 "score": round(self.score, 4),
                 "confidence": self.confidence,
                 "text": self.text,
-                "sources": [_source_json(s) for s in self.sources],
+                "sources": [source_to_dict(s) for s in self.sources],
                 "reviewed_on": self.reviewed_on.isoformat() if self.reviewed_on else None,
             },
             "related": [{"id": s.id, "title": s.title} for s in self.related],
@@ -193,7 +194,3 @@ class Answerer:
         present = [topic for topic in TOPICS if self.knowledge.ids_in(topic)]
         lines = "\n".join(f"- {TOPIC_BLURBS[topic]}" for topic in present)
         return f"I don't know that one. I can answer questions about the machine learning engineer role:\n{lines}"
-
-
-def _source_json(source: Source) -> dict[str, str]:
-    return {key: value for key, value in vars(source).items() if value is not None}

@@ -46,17 +46,6 @@ class IndexReport:
         )
 
 
-def open_engine(
-    config: Config,
-    encoder: Encoder | None = None,
-    show_progress: bool = False,
-    rebuild: bool = False,
-) -> tuple[Answerer, IndexReport]:
-    """Raises KnowledgeError if any knowledge file is bad. `encoder` defaults to the model in the settings."""
-    engine, report = load_engine(config, encoder, show_progress, rebuild)
-    return engine.answerer, report
-
-
 def load_engine(
     config: Config,
     encoder: Encoder | None = None,

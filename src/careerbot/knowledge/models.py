@@ -169,9 +169,6 @@ class KnowledgeBase:
         items: list[Item] = [*self.entries, *self.passages]
         return items
 
-    def entries_in(self, topic: str) -> tuple[Entry, ...]:
-        return tuple(entry for i in self.ids_in(topic) if isinstance(entry := self.get(i), Entry))
-
     def __eq__(self, other: object) -> bool:
         """The same entries and passages (the order entries were read in does not matter)."""
         if not isinstance(other, KnowledgeBase):

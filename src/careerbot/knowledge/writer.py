@@ -6,9 +6,8 @@ something else by then (another moderator, another careerbot process, a git pull
 refused with the difference, so no edit silently overwrites another. The check and the write happen
 under a lock on the knowledge folder that every careerbot process takes (files.folder_lock).
 
-Entry ids come from Discord, so they are never trusted as paths: an id must match the entry id pattern,
-and every file touched must be faq/<topic>/<id>.yaml for real (resolved, symlinks followed) inside the
-knowledge folder. Anything else is "no entry with id ...", and nothing is read or written.
+Which files an entry id may touch is careerbot.knowledge.entry_paths's job; the change and its
+refusals are defined in careerbot.knowledge.changes.
 
 A change given a `Journal` is recorded before its files are written and marked done after, so a crash
 in between can be finished at the next start (careerbot.curation.journal).
@@ -21,97 +20,22 @@ import difflib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
-
-import yaml
+from typing import Any
 
 from careerbot.files import folder_lock, write_text_atomically
-from careerbot.knowledge.disk import MAX_ENTRY_BYTES, read_text
-from careerbot.knowledge.faq_file import ID_PATTERN
-from careerbot.knowledge.models import TOPICS, Entry
+from careerbot.knowledge.changes import Change, ChangeConflict, ChangeRejected, Journal
+from careerbot.knowledge.codec import entry_text
+from careerbot.knowledge.entry_paths import EntryPaths
 from careerbot.knowledge.problems import Problem
 from careerbot.knowledge.snapshot import Refresh, Snapshot, refresh
-from careerbot.knowledge.yaml_lines import YamlSyntaxError, parse_located
 
-FIELD_ORDER = ("id", "question", "paraphrases", "answer", "topic", "tags", "sources", "reviewed_on")
-# A file name holds at most 255 bytes, ".yaml" included; ids are ASCII, so characters are bytes.
-MAX_ID_CHARS = 250
 # How long a change waits for another process's change to the knowledge to finish.
 LOCK_TIMEOUT_SECONDS = 30.0
 
 
-class ChangeRejected(Exception):
-    """The change cannot be made (it would make the knowledge invalid, it names no entry, or the
-    knowledge folder cannot be written); nothing was written. `problems` say why. `invalid` is False
-    when the change itself was not at fault (no such entry, a busy or unwritable folder), so the
-    moderator is not told that it would break the knowledge."""
-
-    def __init__(self, problems: list[Problem], invalid: bool = True) -> None:
-        self.problems, self.invalid = problems, invalid
-        super().__init__("\n".join(str(p) for p in problems))
-
-
-class ChangeConflict(Exception):
-    """The file changed since the editor read it; nothing was written. `diff` shows how."""
-
-    def __init__(self, path: Path, diff: str) -> None:
-        self.path, self.diff = path, diff
-        super().__init__(f"{path} changed since it was read:\n{diff}")
-
-
-@dataclass(frozen=True)
-class Change:
-    entry_id: str
-    path: Path
-    before: str | None  # None: the entry did not exist
-    after: str | None  # None: the entry was removed
-    # The knowledge with this change, as validated before writing: a reload can take it as it is.
-    prepared: Refresh | None = None
-    moved_from: Path | None = None  # the entry's file before the change, when it moves to `path`
-
-    def files(self) -> dict[Path, tuple[str | None, str | None]]:
-        """Each file the change touches -> (its text before, its text after); None: no such file.
-        The file written comes first: a crash before the old one is removed leaves the entry twice,
-        never nowhere, and the journal finishes it."""
-        if self.moved_from is None:
-            return {self.path: (self.before, self.after)}
-        return {self.path: (None, self.after), self.moved_from: (self.before, None)}
-
-
-class Journal(Protocol):
-    """Where a change is recorded before its files are written (see careerbot.curation.journal)."""
-
-    def begin(self, change: Change) -> int: ...
-    def finish(self, intent: int) -> None: ...
-    def abandon(self, intent: int) -> None: ...
-
-
-def entry_text(entry: Entry | dict[str, Any]) -> str:
-    """An entry as the YAML file careerbot writes (fields in the documented order)."""
-    fields = _fields(entry) if isinstance(entry, Entry) else dict(entry)
-    ordered = {key: fields[key] for key in FIELD_ORDER if key in fields}
-    ordered.update({k: v for k, v in fields.items() if k not in ordered})
-    return yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False)
-
-
-def entry_fields(text: str) -> dict[str, Any] | None:
-    """An entry file's fields, parsed as the loader parses them (no aliases, bounded nesting); None if
-    the text is not a YAML mapping. Never yaml.safe_load: a file edited by hand may be a YAML bomb."""
-    try:
-        data = parse_located(text).data
-    except YamlSyntaxError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def is_entry_id(text: str) -> bool:
-    return len(text) <= MAX_ID_CHARS and ID_PATTERN.fullmatch(text) is not None
-
-
-class KnowledgeWriter:
+class KnowledgeWriter(EntryPaths):
     def __init__(
         self,
         root: Path,
@@ -120,68 +44,10 @@ class KnowledgeWriter:
     ) -> None:
         """`snapshot` gives the knowledge as last loaded: changes are then checked against it plus the
         files changed since (fast at any size) instead of by reading every file."""
-        self.root = root
+        super().__init__(root)
         self._snapshot = snapshot or (lambda: None)
         self._lock_timeout = lock_timeout
         self._lock = threading.Lock()  # threads of this process queue here; the folder lock covers the rest
-
-    def path_of(self, entry_id: str, topic: str) -> Path:
-        """Where entry `entry_id` of `topic` lives; ChangeRejected for an id or topic that cannot be one."""
-        if not is_entry_id(entry_id):
-            message = f"{_shown(entry_id)} must be lowercase letters and digits joined by '-'"
-            raise self._rejected("id", message)
-        if topic not in TOPICS:
-            raise self._rejected("topic", f"unknown topic {_shown(topic)} (topics: {', '.join(TOPICS)})")
-        path = self.root / "faq" / topic / f"{entry_id}.yaml"
-        if self.entry_file(entry_id, path) is None:
-            raise self._rejected("id", f"faq/{topic}/{entry_id}.yaml is outside the knowledge")
-        return path
-
-    def entry_file(self, entry_id: str, path: Path) -> Path | None:
-        """`path`, if it is where entry `entry_id` belongs: faq/<topic>/<id>.yaml under the knowledge
-        folder, still there once resolved (no symlink leads out). None otherwise."""
-        topic = path.parent.name
-        if not is_entry_id(entry_id) or topic not in TOPICS:
-            return None
-        relative = Path("faq", topic, f"{entry_id}.yaml")
-        if path != self.root / relative:
-            return None
-        try:
-            inside = path.resolve() == self.root.resolve() / relative
-        except (OSError, RuntimeError):  # a symlink loop, a name the system refuses
-            return None
-        return path if inside else None
-
-    def locate(self, entry_id: str) -> Path | None:
-        """The file of the existing entry `entry_id`; None for any id that is not one (malformed, a
-        path, unknown, or a file that resolves outside the knowledge folder)."""
-        if not is_entry_id(entry_id):
-            return None
-        # One look per topic folder: listing the folders (a glob) takes a second at 100k entries.
-        for topic in TOPICS:
-            path = self.entry_file(entry_id, self.root / "faq" / topic / f"{entry_id}.yaml")
-            try:
-                if path is not None and path.is_file():
-                    return path
-            except OSError:
-                continue
-        return None
-
-    def current(self, entry_id: str) -> tuple[Path, str] | None:
-        """An existing entry's file and its text as they are on disk now."""
-        path = self.locate(entry_id)
-        text = self.read(path) if path else None
-        return (path, text) if path and text is not None else None
-
-    def read(self, path: Path) -> str | None:
-        """The file's text; None if there is none. A file that cannot be knowledge (a link, a pipe, too
-        large, not UTF-8) is never read into memory: ChangeRejected naming it."""
-        if not path.exists() and not path.is_symlink():
-            return None
-        text = read_text(path, MAX_ENTRY_BYTES)
-        if isinstance(text, Problem):
-            raise ChangeRejected([text], invalid=False)
-        return text
 
     def save(
         self,
@@ -303,18 +169,12 @@ class KnowledgeWriter:
             raise ChangeRejected(prepared.problems)
         return prepared
 
-    def _rejected(self, field: str, message: str) -> ChangeRejected:
-        return ChangeRejected([Problem(self.root / "faq", None, field, message)], invalid=False)
-
-    def no_such_entry(self, entry_id: str) -> ChangeRejected:
-        return self._rejected("id", f"no entry with id {_shown(entry_id)}")
-
     def _busy(self) -> ChangeRejected:
         message = "another change to the knowledge is still being written; try again in a moment"
-        return self._rejected("knowledge", message)
+        return self.rejected("knowledge", message)
 
     def _not_writable(self, error: OSError) -> ChangeRejected:
-        return self._rejected(
+        return self.rejected(
             "knowledge",
             f"careerbot cannot write to the knowledge folder ({error.strerror or error}); nothing was "
             "changed. The operator must make it writable by the user that runs careerbot.",
@@ -329,21 +189,3 @@ def _put(texts: dict[Path, str | None]) -> None:
     for path, text in texts.items():
         if text is None:
             path.unlink(missing_ok=True)
-
-
-def _shown(text: str) -> str:
-    """Untrusted text, quoted and clipped for a message (an id can be 10,000 characters or hold NULs)."""
-    return repr(text if len(text) <= 60 else text[:60] + "...")
-
-
-def _fields(entry: Entry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "question": entry.question,
-        "paraphrases": list(entry.paraphrases),
-        "answer": entry.answer,
-        "topic": entry.topic,
-        "tags": list(entry.tags),
-        "sources": [{k: v for k, v in vars(s).items() if v is not None} for s in entry.sources],
-        "reviewed_on": entry.reviewed_on,
-    }

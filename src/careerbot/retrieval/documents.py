@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from careerbot.knowledge import Entry, Item, KnowledgeBase
+from careerbot.knowledge import Entry, Item
 
 KINDS = ("question", "paraphrase", "answer", "passage")
 
@@ -21,10 +21,6 @@ class Document:
     def key(self) -> bytes:
         """Identifies the embedded text, so an unchanged text keeps its vector across rebuilds."""
         return hashlib.sha256(f"{self.kind}\0{self.text}".encode()).digest()
-
-
-def documents_for(knowledge: KnowledgeBase) -> list[Document]:
-    return [document for item in knowledge.items for document in documents_of(item)]
 
 
 def documents_of(item: Item) -> list[Document]:

@@ -15,9 +15,10 @@ from careerbot.bot.exts.moderation.texts import REFUSAL, failure_text, no_such_e
 from careerbot.bot.permissions import may_moderate
 from careerbot.bot.shared import reply_privately
 from careerbot.bot.views import bot_of
-from careerbot.curation.curator import ChangeConflict, ChangeRejected, Moderator
+from careerbot.curation.curator import Moderator
 from careerbot.knowledge import Entry
-from careerbot.knowledge.writer import is_entry_id
+from careerbot.knowledge.changes import ChangeConflict, ChangeRejected
+from careerbot.knowledge.entry_paths import is_entry_id
 
 if TYPE_CHECKING:
     from careerbot.bot.client import CareerBot

@@ -30,9 +30,10 @@ from careerbot.bot.exts.moderation.texts import (
 )
 from careerbot.bot.render import clip
 from careerbot.bot.shared import Topic, reply_privately
-from careerbot.curation.curator import ChangeRejected
 from careerbot.curation.reports import history_text, knowledge_stats
-from careerbot.knowledge.writer import entry_fields, is_entry_id
+from careerbot.knowledge.changes import ChangeRejected
+from careerbot.knowledge.codec import entry_fields
+from careerbot.knowledge.entry_paths import is_entry_id
 
 if TYPE_CHECKING:
     from careerbot.bot.client import CareerBot

@@ -8,10 +8,11 @@ import re
 from collections.abc import Sequence
 from typing import cast
 
-from careerbot.curation.curator import ChangeConflict, ChangeRejected, Outcome
+from careerbot.curation.curator import Outcome
 from careerbot.curation.gaps import Gap
 from careerbot.curation.reports import clip
 from careerbot.engine.live import ReloadReport
+from careerbot.knowledge.changes import ChangeConflict, ChangeRejected
 from careerbot.knowledge.problems import bounded
 
 MESSAGE_LIMIT = 2000  # characters in a Discord message's content
