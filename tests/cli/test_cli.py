@@ -156,7 +156,7 @@ def test_ask_json_answers_every_line_after_one_that_is_not_utf8(settings: Path) 
         [sys.executable, "-c", ASK_JSON, str(settings)],
         input=stdin,
         capture_output=True,
-        cwd=Path(__file__).parents[1],
+        cwd=Path(__file__).parents[2],
         env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"},  # as in a UTF-8 terminal
         timeout=60,  # a hang guard only
     )
