@@ -44,7 +44,7 @@ def main() -> None:
         config = dataclasses.replace(config, index=dataclasses.replace(config.index, dir=Path(index_dir)))
         encoder = SentenceTransformerEncoder(config.model)
         answerer = load_engine(config, encoder=encoder)[0].answerer
-        cases, _ = load_eval(config.knowledge.dir / "eval.yaml", answerer.knowledge)
+        cases, _ = load_eval(config.knowledge.dir / "eval" / "regression.yaml", answerer.knowledge)
         questions = [case.question for case in cases]
         model = encoder._model  # the bare model, to time one plain encode call against
         for question in questions[:20]:  # warm-up

@@ -96,7 +96,7 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as index_dir:
         config = dataclasses.replace(config, index=dataclasses.replace(config.index, dir=Path(index_dir)))
         answerer = load_engine(config)[0].answerer
-        cases, _ = load_eval(config.knowledge.dir / "eval.yaml", answerer.knowledge)
+        cases, _ = load_eval(config.knowledge.dir / "eval" / "regression.yaml", answerer.knowledge)
         pool = [case.question for case in cases]
         questions = (pool * (args.questions // len(pool) + 1))[: args.questions]
         results = asyncio.run(main(answerer, questions, args.rounds))

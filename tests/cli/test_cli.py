@@ -103,7 +103,8 @@ def test_index_then_ask_reuses_the_index(settings: Path, capsys: pytest.CaptureF
 
 
 def test_eval_gates(settings: Path, knowledge_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (knowledge_dir / "eval.yaml").write_text(
+    (knowledge_dir / "eval").mkdir()
+    (knowledge_dir / "eval" / "regression.yaml").write_text(
         "questions:\n"
         "  - {question: torch for deep learning please, expected: [pytorch]}\n"
         "  - {question: zebra quantum lasagna, expected: []}\n"
@@ -112,7 +113,76 @@ def test_eval_gates(settings: Path, knowledge_dir: Path, capsys: pytest.CaptureF
     out = capsys.readouterr().out
     assert "hit@1" in out and "(1 in-scope and 1 out-of-scope questions" in out
     assert run(settings, "eval", "--threshold", "0.99", "--max-false-decline", "0.0") == 1
-    assert "gate failed: in-scope declined 1.000 > 0.0" in capsys.readouterr().err
+    assert "gate failed: regression: in-scope declined 1.000 > 0.0" in capsys.readouterr().err
+
+
+def test_eval_reports_each_set_apart_and_scores_only_what_is_labelled(
+    settings: Path, knowledge_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sets = knowledge_dir / "eval"
+    sets.mkdir()
+    (sets / "regression.yaml").write_text(
+        "questions:\n  - {question: scikit learn for what, expected: [scikit-learn]}\n"
+    )
+    (sets / "dev.yaml").write_text(
+        "questions:\n"
+        "  - {question: torch for deep learning please, expected: [pytorch], source: 'https://example.org/1'}\n"
+        "  - {question: what pays more in ML, scope: in, source: 'https://example.org/2'}\n"
+        "  - {question: 파이토치는 어디에 쓰나요, expected: [pytorch], language: ko}\n"
+        "  - {question: zebra quantum lasagna, scope: out}\n"
+        "  - {question: how do I get a visa, scope: in, expected: []}\n"
+    )
+    assert run(settings, "eval", "--json") == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert list(figures) == ["dev", "regression"]
+    [dev] = figures["dev"]
+    assert (
+        dev["in_scope"],
+        dev["out_of_scope"],
+        dev["not_english"],
+        dev["unlabelled"],
+        dev["uncovered"],
+    ) == (
+        2,
+        1,
+        1,
+        1,
+        1,
+    )
+    assert dev["hit@1"] == 0.5  # the uncovered question is a miss whatever is chosen
+    assert run(settings, "eval", "--set", "regression") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("regression (1 questions)") and "dev" not in out
+    assert run(settings, "eval", "--set", "nonesuch") == 2
+    assert "no eval set nonesuch" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("item", "complaint"),
+    [
+        (
+            "{question: q, expected: [pytorch], scope: out}",
+            "scope: must be 'in', or 'out' with no expected id",
+        ),
+        ("{question: q, scope: maybe}", "scope: must be"),
+        ("{question: q, expected: [], language: Korean}", "language: must be a two- or three-letter code"),
+        ("{question: q, expected: [], source: 'ftp://x'}", "source: must be an http(s) URL"),
+        ("{question: q}", "needs an 'expected' list (or a 'scope' until labelled)"),
+        ("{question: q, expected: [nosuch]}", "expected: unknown id(s): nosuch"),
+    ],
+)
+def test_validate_names_the_eval_file_line_and_field(
+    settings: Path, knowledge_dir: Path, capsys: pytest.CaptureFixture[str], item: str, complaint: str
+) -> None:
+    (knowledge_dir / "eval").mkdir()
+    (knowledge_dir / "eval" / "dev.yaml").write_text(
+        f"questions:\n  - {{question: fine, expected: []}}\n  - {item}\n"
+    )
+    assert run(settings, "validate") == 1
+    err = capsys.readouterr().err
+    assert (
+        f"eval/dev.yaml:3: {complaint}" in err or f"eval/dev.yaml:3: questions: item 2 {complaint}" in err
+    ), err
 
 
 def test_run_without_token_is_one_clear_line_and_a_failure(

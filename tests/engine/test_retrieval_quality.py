@@ -34,7 +34,7 @@ def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
 
 @pytest.fixture(scope="session")
 def report(answerer: Answerer) -> EvalReport:
-    cases, problems = load_eval(REPO / "knowledge" / "eval.yaml", answerer.knowledge)
+    cases, problems = load_eval(REPO / "knowledge" / "eval" / "regression.yaml", answerer.knowledge)
     assert problems == []
     return evaluate(answerer, cases)
 

@@ -75,7 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.set_defaults(handler=knowledge_commands.validate)
 
-    evaluate = commands.add_parser("eval", help="score retrieval against knowledge/eval.yaml")
+    evaluate = commands.add_parser("eval", help="score the answers against each set in knowledge/eval/")
+    evaluate.add_argument("--set", metavar="NAME", help="only this set (test, dev or regression)")
     evaluate.add_argument("--threshold", type=float, help="abstention threshold (default: from bot.toml)")
     evaluate.add_argument("--sweep", action="store_true", help="also show the scores at other thresholds")
     evaluate.add_argument("--misses", action="store_true", help="list the questions it got wrong")

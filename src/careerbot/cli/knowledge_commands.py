@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+from typing import TYPE_CHECKING
 
-from careerbot.cli.wiring import EXIT_FAILED, EXIT_OK, open_answerer
+from careerbot.cli.wiring import EXIT_FAILED, EXIT_OK, EXIT_USAGE, open_answerer
 from careerbot.config import Config
 from careerbot.knowledge import KnowledgeBase, Problem, validate_knowledge
-from careerbot.knowledge.eval_file import load_eval
+from careerbot.knowledge.eval_file import EVAL_FOLDER, EvalCase, eval_sets, load_eval
 from careerbot.knowledge.problems import count_problems
+
+if TYPE_CHECKING:
+    from careerbot.engine.answering import Answerer
+    from careerbot.engine.evaluation import EvalReport
 
 
 def index(args: argparse.Namespace, config: Config) -> int:
@@ -28,10 +32,10 @@ def index(args: argparse.Namespace, config: Config) -> int:
 def validate(args: argparse.Namespace, config: Config) -> int:
     knowledge, problems = validate_knowledge(config.knowledge.dir, show_progress=sys.stderr.isatty())
     eval_count = 0
-    eval_path = config.knowledge.dir / "eval.yaml"
-    if knowledge is not None and os.path.lexists(eval_path):  # a dangling link is reported, not skipped
-        cases, eval_problems = load_eval(eval_path, knowledge)
-        eval_count, problems = len(cases), problems + eval_problems
+    if knowledge is not None:
+        for _, path in eval_sets(config.knowledge.dir):
+            cases, eval_problems = load_eval(path, knowledge)
+            eval_count, problems = eval_count + len(cases), problems + eval_problems
     if knowledge is not None and args.semantic and not problems:
         from careerbot.retrieval.encoder import SentenceTransformerEncoder
         from careerbot.retrieval.semantic_duplicates import semantic_duplicates
@@ -55,29 +59,53 @@ def report_problems(problems: list[Problem], knowledge: KnowledgeBase | None, ev
 
 def evaluate(args: argparse.Namespace, config: Config) -> int:
     from careerbot.cli.render import render_eval, render_misses
-    from careerbot.engine import evaluation
 
-    eval_path = config.knowledge.dir / "eval.yaml"
+    sets = [(name, path) for name, path in eval_sets(config.knowledge.dir) if args.set in (None, name)]
+    if not sets:
+        print(
+            f"careerbot: no eval set {args.set or ''} in {config.knowledge.dir / EVAL_FOLDER}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     answerer = open_answerer(config)
-    cases, problems = load_eval(eval_path, answerer.knowledge)
-    if problems:
-        return report_problems(problems, answerer.knowledge, 0)
-    report = evaluation.evaluate(answerer, cases, args.threshold)
-    reports = [report]
-    if args.sweep:
-        for step in range(-4, 5):
-            if step:
-                reports.append(
-                    evaluation.evaluate(answerer, cases, round(report.threshold + step * 0.025, 3))
-                )
-        reports.sort(key=lambda r: r.threshold)
+    results: dict[str, list[EvalReport]] = {}
+    for name, path in sets:
+        cases, problems = load_eval(path, answerer.knowledge)
+        if problems:
+            return report_problems(problems, answerer.knowledge, 0)
+        results[name] = _reports(answerer, cases, args.threshold, args.sweep)
     if args.json:
-        print(json.dumps([r.as_dict() for r in reports], indent=2))
-    else:
-        print(render_eval(reports))
-    if args.misses:
-        print(render_misses(report))
-    failed = [
+        print(
+            json.dumps({name: [r.as_dict() for r in reports] for name, reports in results.items()}, indent=2)
+        )
+    failed: list[str] = []
+    for name, reports in results.items():
+        report = next(r for r in reports if args.threshold in (None, r.threshold))
+        if not args.json:
+            print(f"{name} ({report.in_scope + report.out_of_scope + report.not_english} questions)")
+            print(render_eval(reports) + "\n")
+        if args.misses:
+            print(render_misses(report))
+        failed += [f"{name}: {failure}" for failure in _gate_failures(args, report)]
+    for failure in failed:
+        print(f"careerbot: gate failed: {failure}", file=sys.stderr)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _reports(
+    answerer: Answerer, cases: list[EvalCase], threshold: float | None, sweep: bool
+) -> list[EvalReport]:
+    """The figures at `threshold` (default: the configured one), and with `sweep` at thresholds around it."""
+    from careerbot.engine.evaluation import evaluate
+
+    report = evaluate(answerer, cases, threshold)
+    steps = range(-4, 5) if sweep else range(0)
+    others = [evaluate(answerer, cases, round(report.threshold + step * 0.025, 3)) for step in steps if step]
+    return sorted([report, *others], key=lambda r: r.threshold)
+
+
+def _gate_failures(args: argparse.Namespace, report: EvalReport) -> list[str]:
+    return [
         f"{name} {value:.3f} {'<' if low else '>'} {limit}"
         for name, value, limit, low in (
             ("hit@1", report.hit_at_1, args.min_hit1, True),
@@ -87,6 +115,3 @@ def evaluate(args: argparse.Namespace, config: Config) -> int:
         )
         if limit is not None and (value < limit if low else value > limit)
     ]
-    for failure in failed:
-        print(f"careerbot: gate failed: {failure}", file=sys.stderr)
-    return EXIT_FAILED if failed else EXIT_OK

@@ -67,9 +67,19 @@ def render_eval(reports: list[EvalReport]) -> str:
             f"{r.false_decline:>18.3f} {r.decline_recall:>22.3f} {r.decline_precision:>18.3f}"
         )
     first = reports[0]
+    apart = [
+        f"{count} {what}"
+        for count, what in (
+            (first.uncovered, "of the in-scope ones answered by no entry"),
+            (first.not_english, "not in English, scored apart"),
+            (first.unlabelled, "not labelled yet, not scored"),
+        )
+        if count
+    ]
     rows.append(
-        f"({first.in_scope} in-scope and {first.out_of_scope} out-of-scope questions; "
-        "'right' = answered, not declined, with an expected entry)"
+        f"({first.in_scope} in-scope and {first.out_of_scope} out-of-scope questions"
+        + "".join(f"; {part}" for part in apart)
+        + "; 'right' = answered, not declined, with an expected entry)"
     )
     return "\n".join(rows)
 

@@ -11,8 +11,11 @@ from careerbot.knowledge.eval_file import EvalCase
 @dataclass(frozen=True)
 class EvalReport:
     threshold: float
-    in_scope: int
+    in_scope: int  # in English; the ranking figures are over these
     out_of_scope: int
+    not_english: int  # scored apart: careerbot answers in English
+    unlabelled: int  # in scope, answering ids not yet chosen: not scored
+    uncovered: int  # in scope, but no entry or passage answers it: a miss whatever is chosen
     hit_at_1: float  # in scope: the top-ranked item is an expected one (whether or not it was declined)
     hit_at_3: float
     mrr: float
@@ -27,6 +30,9 @@ class EvalReport:
             "threshold": self.threshold,
             "in_scope": self.in_scope,
             "out_of_scope": self.out_of_scope,
+            "not_english": self.not_english,
+            "unlabelled": self.unlabelled,
+            "uncovered": self.uncovered,
             "hit@1": round(self.hit_at_1, 4),
             "hit@3": round(self.hit_at_3, 4),
             "mrr": round(self.mrr, 4),
@@ -38,21 +44,26 @@ class EvalReport:
 
 
 def evaluate(answerer: Answerer, cases: list[EvalCase], threshold: float | None = None) -> EvalReport:
-    answers = answerer.answer_many([case.question for case in cases], min_score=threshold)
-    in_scope = [(c, a) for c, a in zip(cases, answers, strict=True) if c.in_scope]
-    out_scope = [(c, a) for c, a in zip(cases, answers, strict=True) if not c.in_scope]
+    scored = [case for case in cases if case.labelled]
+    answers = answerer.answer_many([case.question for case in scored], min_score=threshold)
+    english = [(c, a) for c, a in zip(scored, answers, strict=True) if c.english]
+    in_scope = [(c, a) for c, a in english if c.in_scope]
+    out_scope = [(c, a) for c, a in english if not c.in_scope]
     ranks = [_rank(c, a) for c, a in in_scope]
     declined = [a for _, a in (*in_scope, *out_scope) if a.abstained]
     declined_out = sum(1 for _, a in out_scope if a.abstained)
     misses = [
         (c, a)
-        for c, a in zip(cases, answers, strict=True)
+        for c, a in english
         if (c.in_scope and (a.abstained or a.id not in c.expected)) or (not c.in_scope and not a.abstained)
     ]
     return EvalReport(
         threshold=answerer.threshold if threshold is None else threshold,
         in_scope=len(in_scope),
         out_of_scope=len(out_scope),
+        not_english=len(scored) - len(english),
+        unlabelled=len(cases) - len(scored),
+        uncovered=sum(1 for c, _ in in_scope if not c.expected),
         hit_at_1=_share(sum(1 for r in ranks if r == 1), len(ranks)),
         hit_at_3=_share(sum(1 for r in ranks if r and r <= 3), len(ranks)),
         mrr=_share(sum(1 / r for r in ranks if r), len(ranks)),

@@ -22,11 +22,11 @@ from pathlib import Path
 from careerbot.knowledge.problems import Problem
 
 Stamps = dict[str, tuple[int, int]]  # path relative to the knowledge folder, with "/" -> (size, mtime ns)
-WATCHED = ("faq", "articles")  # eval.yaml is not knowledge the bot answers from
+WATCHED = ("faq", "articles")  # eval/ is not knowledge the bot answers from
 
 # A valid entry is at most about 25 KB (a 100-character question, 50 paraphrases of 400, a 1,000-character
 # answer, tags and sources): 256 KiB leaves room for comments and layout, and bounds what one bad file
-# costs to parse. Articles hold many passages of up to 1,000 characters; eval.yaml grows with questions.
+# costs to parse. Articles hold many passages of up to 1,000 characters; an eval set grows with questions.
 MAX_ENTRY_BYTES = 256 * 1024
 MAX_ARTICLE_BYTES = 1024 * 1024
 MAX_EVAL_BYTES = 4 * 1024 * 1024
