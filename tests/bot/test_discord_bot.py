@@ -83,6 +83,18 @@ async def test_ask_answers_with_an_embed_sources_and_buttons(fake_discord: Any, 
     assert any(i.startswith("cb:alt:") for i in ids) and any(i.startswith("cb:open:") for i in ids)
 
 
+async def test_a_question_not_in_english_is_told_careerbot_answers_in_english(
+    fake_discord: Any, start_bot: StartBot
+) -> None:
+    await start_bot()
+    interaction = await fake_discord.slash(
+        "ask", {"question": "¿Qué diferencia hay entre un ingeniero de ML y un científico de datos?"}
+    )
+    [embed] = (await interaction.response())["data"]["embeds"]
+    assert embed["title"] == "English only, sorry"
+    assert "only answer in English" in embed["description"]
+
+
 async def test_private_ask_is_ephemeral_and_mentions_ping_nobody(
     fake_discord: Any, start_bot: StartBot
 ) -> None:

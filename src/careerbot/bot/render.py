@@ -11,6 +11,7 @@ import discord
 
 from careerbot.curation.reports import clip as clip  # re-exported: one clip for the bot and its texts
 from careerbot.engine.answering import Answer
+from careerbot.engine.language import ENGLISH
 from careerbot.knowledge import Entry, Item, Source
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
@@ -32,7 +33,8 @@ CONFIDENCE_HINTS = {
 
 def answer_embed(answer: Answer) -> discord.Embed:
     if answer.abstained:
-        embed = discord.Embed(title="I don't know that one", description=clip(answer.text, DESCRIPTION_LIMIT))
+        title = "I don't know that one" if answer.language == ENGLISH else "English only, sorry"
+        embed = discord.Embed(title=title, description=clip(answer.text, DESCRIPTION_LIMIT))
         embed.colour = discord.Colour(COLOURS["none"])
         if answer.did_you_mean:
             embed.add_field(

@@ -71,7 +71,10 @@ def render_eval(reports: list[EvalReport]) -> str:
         f"{count} {what}"
         for count, what in (
             (first.uncovered, "of the in-scope ones answered by no entry"),
-            (first.not_english, "not in English, scored apart"),
+            (
+                first.not_english,
+                f"not in English, {first.told_english:.0%} of them told careerbot answers in English",
+            ),
             (first.unlabelled, "not labelled yet, not scored"),
         )
         if count
@@ -88,9 +91,11 @@ def render_misses(report: EvalReport) -> str:
     rows = [f"misses at threshold {report.threshold:.2f}:"]
     for case, answer in report.misses:
         got = "declined" if answer.abstained else f"{answer.id} ({answer.score:.2f})"
+        got += f" (taken for language {answer.language!r})" if answer.language != case.language else ""
         top = answer.candidates[0] if answer.candidates else None
         best = f"; top {top.item_id} {top.score:.2f}" if top and answer.abstained else ""
-        want = ", ".join(case.expected) or "decline"
+        want = ", ".join(case.expected) or ("decline" if not case.in_scope else "an entry nobody wrote yet")
+        want = want if case.english else f"the English-only reply ({case.language})"
         rows.append(f"  line {case.line}: {case.question!r}\n      want {want}; got {got}{best}")
     return "\n".join(rows)
 

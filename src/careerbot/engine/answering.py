@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any, Literal, Protocol
 
 from careerbot.config import AnsweringConfig
+from careerbot.engine.language import ENGLISH, language_of
 from careerbot.knowledge import TOPICS, Entry, Item, KnowledgeBase, Source
 from careerbot.knowledge.codec import source_to_dict
 from careerbot.retrieval.candidate import Candidate
@@ -31,6 +32,12 @@ TOPIC_BLURBS = {
     "getting-started": "how to get into the field",
     "roles": "how ML engineers differ from related roles",
 }
+
+
+ENGLISH_ONLY = (
+    "Sorry, I can only answer in English for now: my knowledge and my language model are English only. "
+    "Please ask again in English."
+)
 
 
 class QuestionError(ValueError):
@@ -64,6 +71,7 @@ class Answer:
     did_you_mean: tuple[Suggestion, ...] = ()
     truncated: bool = False
     candidates: tuple[Candidate, ...] = ()
+    language: str = ENGLISH  # another code: not answered, the reply says careerbot answers in English
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of `careerbot ask --json`."""
@@ -84,6 +92,7 @@ class Answer:
             },
             "related": [{"id": s.id, "title": s.title} for s in self.related],
             "did_you_mean": [{"id": s.id, "title": s.title} for s in self.did_you_mean],
+            "language": self.language,
         }
 
 
@@ -104,11 +113,17 @@ class Answerer:
         """Answers several questions with one batched model call. `min_score` overrides the threshold
         (passive answers in Discord use a stricter one). Raises QuestionError for an empty question."""
         cleaned = [self._clean(question) for question in questions]
-        found = self._searcher.search_many([text for text, _ in cleaned], limit=CANDIDATES_KEPT)
+        languages = [language_of(text) for text, _ in cleaned]
+        english = [
+            text for (text, _), language in zip(cleaned, languages, strict=True) if language == ENGLISH
+        ]
+        found = iter(self._searcher.search_many(english, limit=CANDIDATES_KEPT) if english else [])
         threshold = self._config.min_score if min_score is None else min_score
         return [
-            self._decide(text, truncated, candidates, threshold)
-            for (text, truncated), candidates in zip(cleaned, found, strict=True)
+            self._decide(text, truncated, next(found), threshold)
+            if language == ENGLISH
+            else Answer(text, True, ENGLISH_ONLY, truncated=truncated, language=language)
+            for (text, truncated), language in zip(cleaned, languages, strict=True)
         ]
 
     def _clean(self, question: str) -> tuple[str, bool]:
@@ -153,7 +168,7 @@ class Answerer:
             title=item.title,
             topic=item.topic,
             score=top.score,
-            confidence=self._confidence(top.score, threshold, bool(ties)),
+            confidence=self._confidence(top.score, threshold),
             sources=item.sources,
             reviewed_on=item.reviewed_on if isinstance(item, Entry) else None,
             related=self._related(item, [c for c in candidates[1:] if c.item_id not in tie_ids]),
@@ -176,8 +191,10 @@ class Answerer:
                 related.append(Suggestion(entry_id, self._item(entry_id).title, 0.0))
         return tuple(related)
 
-    def _confidence(self, score: float, threshold: float, tied: bool) -> Confidence:
-        if score >= threshold + HIGH_MARGIN and not tied:
+    def _confidence(self, score: float, threshold: float) -> Confidence:
+        """From the score alone, so a higher score never reads as less sure; near-ties show as
+        "did you mean" instead of lowering the label."""
+        if score >= threshold + HIGH_MARGIN:
             return "high"
         return "medium" if score >= threshold + MEDIUM_MARGIN else "low"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from careerbot.engine.answering import Answer, Answerer
+from careerbot.engine.language import ENGLISH
 from careerbot.knowledge.eval_file import EvalCase
 
 
@@ -14,6 +15,7 @@ class EvalReport:
     in_scope: int  # in English; the ranking figures are over these
     out_of_scope: int
     not_english: int  # scored apart: careerbot answers in English
+    told_english: float  # share of those told so (the rest are misses)
     unlabelled: int  # in scope, answering ids not yet chosen: not scored
     uncovered: int  # in scope, but no entry or passage answers it: a miss whatever is chosen
     hit_at_1: float  # in scope: the top-ranked item is an expected one (whether or not it was declined)
@@ -31,6 +33,7 @@ class EvalReport:
             "in_scope": self.in_scope,
             "out_of_scope": self.out_of_scope,
             "not_english": self.not_english,
+            "told_english": round(self.told_english, 4),
             "unlabelled": self.unlabelled,
             "uncovered": self.uncovered,
             "hit@1": round(self.hit_at_1, 4),
@@ -47,6 +50,7 @@ def evaluate(answerer: Answerer, cases: list[EvalCase], threshold: float | None 
     scored = [case for case in cases if case.labelled]
     answers = answerer.answer_many([case.question for case in scored], min_score=threshold)
     english = [(c, a) for c, a in zip(scored, answers, strict=True) if c.english]
+    others = [(c, a) for c, a in zip(scored, answers, strict=True) if not c.english]
     in_scope = [(c, a) for c, a in english if c.in_scope]
     out_scope = [(c, a) for c, a in english if not c.in_scope]
     ranks = [_rank(c, a) for c, a in in_scope]
@@ -61,7 +65,8 @@ def evaluate(answerer: Answerer, cases: list[EvalCase], threshold: float | None 
         threshold=answerer.threshold if threshold is None else threshold,
         in_scope=len(in_scope),
         out_of_scope=len(out_scope),
-        not_english=len(scored) - len(english),
+        not_english=len(others),
+        told_english=_share(sum(1 for _, a in others if a.language != ENGLISH), len(others)),
         unlabelled=len(cases) - len(scored),
         uncovered=sum(1 for c, _ in in_scope if not c.expected),
         hit_at_1=_share(sum(1 for r in ranks if r == 1), len(ranks)),
@@ -73,7 +78,7 @@ def evaluate(answerer: Answerer, cases: list[EvalCase], threshold: float | None 
         false_decline=_share(sum(1 for _, a in in_scope if a.abstained), len(in_scope)),
         decline_recall=_share(declined_out, len(out_scope)),
         decline_precision=_share(declined_out, len(declined)) if declined else 1.0,
-        misses=misses,
+        misses=misses + [(c, a) for c, a in others if a.language == ENGLISH],
     )
 
 
