@@ -33,7 +33,13 @@ CONFIDENCE_HINTS = {
 
 def answer_embed(answer: Answer) -> discord.Embed:
     if answer.abstained:
-        title = "I don't know that one" if answer.language == ENGLISH else "English only, sorry"
+        title = (
+            "English only, sorry"
+            if answer.language != ENGLISH
+            else "Not something I cover"
+            if answer.declined_by
+            else "I don't know that one"
+        )
         embed = discord.Embed(title=title, description=clip(answer.text, DESCRIPTION_LIMIT))
         embed.colour = discord.Colour(COLOURS["none"])
         if answer.did_you_mean:

@@ -5,6 +5,7 @@ Every front end (CLI, Discord, tests) calls `Answerer.answer` and only renders t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -14,6 +15,7 @@ from careerbot.config import AnsweringConfig
 from careerbot.engine.language import ENGLISH, language_of
 from careerbot.knowledge import TOPICS, Entry, Item, KnowledgeBase, Source
 from careerbot.knowledge.codec import source_to_dict
+from careerbot.knowledge.models import OUT_OF_SCOPE
 from careerbot.retrieval.candidate import Candidate
 
 Confidence = Literal["high", "medium", "low", "none"]
@@ -72,6 +74,7 @@ class Answer:
     truncated: bool = False
     candidates: tuple[Candidate, ...] = ()
     language: str = ENGLISH  # another code: not answered, the reply says careerbot answers in English
+    declined_by: str | None = None  # the out-of-scope entry whose answer is the reply, when one matched
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of `careerbot ask --json`."""
@@ -141,6 +144,9 @@ class Answerer:
         self, question: str, truncated: bool, candidates: list[Candidate], threshold: float
     ) -> Answer:
         kept = tuple(candidates)
+        if candidates and candidates[0].score >= threshold and self._declines(candidates[0].item_id):
+            return self._decline_as_out_of_scope(question, truncated, candidates, threshold)
+        candidates = [c for c in candidates if not self._declines(c.item_id)]
         if not candidates or candidates[0].score < threshold:
             near = [c for c in candidates[:3] if c.score >= threshold - SUGGESTION_MARGIN]
             return Answer(
@@ -176,6 +182,39 @@ class Answerer:
             truncated=truncated,
             candidates=kept,
         )
+
+    def _decline_as_out_of_scope(
+        self, question: str, truncated: bool, candidates: list[Candidate], threshold: float
+    ) -> Answer:
+        """The best match is an out-of-scope entry: its answer says why careerbot declines and where to
+        ask instead. Real entries that match nearly as well are still offered."""
+        top = candidates[0]
+        entry = self._item(top.item_id)
+        near = [
+            c
+            for c in candidates[1:4]
+            if not self._declines(c.item_id)
+            and c.score >= threshold
+            and top.rank_score - c.rank_score <= self._config.tie_margin
+        ]
+        return Answer(
+            question=question,
+            abstained=True,
+            text=entry.answer if isinstance(entry, Entry) else entry.text,
+            score=top.score,
+            did_you_mean=tuple(self._suggestion(c) for c in near),
+            truncated=truncated,
+            candidates=tuple(candidates),
+            declined_by=top.item_id,
+        )
+
+    def _declines(self, item_id: str) -> bool:
+        return item_id in self._out_of_scope
+
+    @functools.cached_property
+    def _out_of_scope(self) -> frozenset[str]:
+        """The out-of-scope entries' ids, read from the topic index without decoding any entry."""
+        return frozenset(self.knowledge.ids_in(OUT_OF_SCOPE))
 
     def _related(self, item: Item, rest: list[Candidate]) -> tuple[Suggestion, ...]:
         """The next-best FAQ entries; if retrieval finds too few, entries on the same topic."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from careerbot.knowledge.changes import ChangeRejected
 from careerbot.knowledge.disk import MAX_ENTRY_BYTES, read_text
 from careerbot.knowledge.faq_file import ID_PATTERN
-from careerbot.knowledge.models import TOPICS
+from careerbot.knowledge.models import FOLDERS
 from careerbot.knowledge.problems import Problem
 
 # A file name holds at most 255 bytes, ".yaml" included; ids are ASCII, so characters are bytes.
@@ -34,8 +34,8 @@ class EntryPaths:
         if not is_entry_id(entry_id):
             message = f"{_shown(entry_id)} must be lowercase letters and digits joined by '-'"
             raise self.rejected("id", message)
-        if topic not in TOPICS:
-            raise self.rejected("topic", f"unknown topic {_shown(topic)} (topics: {', '.join(TOPICS)})")
+        if topic not in FOLDERS:
+            raise self.rejected("topic", f"unknown topic {_shown(topic)} (topics: {', '.join(FOLDERS)})")
         path = self.root / "faq" / topic / f"{entry_id}.yaml"
         if self.entry_file(entry_id, path) is None:
             raise self.rejected("id", f"faq/{topic}/{entry_id}.yaml is outside the knowledge")
@@ -45,7 +45,7 @@ class EntryPaths:
         """`path`, if it is where entry `entry_id` belongs: faq/<topic>/<id>.yaml under the knowledge
         folder, still there once resolved (no symlink leads out). None otherwise."""
         topic = path.parent.name
-        if not is_entry_id(entry_id) or topic not in TOPICS:
+        if not is_entry_id(entry_id) or topic not in FOLDERS:
             return None
         relative = Path("faq", topic, f"{entry_id}.yaml")
         if path != self.root / relative:
@@ -62,7 +62,7 @@ class EntryPaths:
         if not is_entry_id(entry_id):
             return None
         # One look per topic folder: listing the folders (a glob) takes a second at 100k entries.
-        for topic in TOPICS:
+        for topic in FOLDERS:
             path = self.entry_file(entry_id, self.root / "faq" / topic / f"{entry_id}.yaml")
             try:
                 if path is not None and path.is_file():

@@ -10,11 +10,11 @@ from typing import Any, Protocol
 
 from careerbot.knowledge.disk import CONTROL_CHARACTER, MAX_ENTRY_BYTES, check_text, read_text
 from careerbot.knowledge.models import (
+    FOLDERS,
     MAX_ANSWER_CHARS,
     MAX_PARAPHRASES,
     MAX_QUESTION_CHARS,
     MIN_PARAPHRASES,
-    TOPICS,
     Entry,
     Source,
 )
@@ -90,8 +90,8 @@ def parse_entry(located: LocatedYaml, path: Path) -> tuple[Entry | None, list[Pr
     tags = _text_list(data, "tags", problem, (1, MAX_TAGS), limit=40)
     topic = _text(data, "topic", problem)
     if topic is not None:
-        if topic not in TOPICS:
-            problem("topic", f"unknown topic {QUOTE.repr(topic)} (topics: {', '.join(TOPICS)})")
+        if topic not in FOLDERS:
+            problem("topic", f"unknown topic {QUOTE.repr(topic)} (topics: {', '.join(FOLDERS)})")
         elif path.parent.name != topic:
             problem("topic", f"{QUOTE.repr(topic)} does not match the folder {path.parent.name!r}")
     sources = _sources(data["sources"], problem)

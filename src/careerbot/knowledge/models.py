@@ -13,6 +13,10 @@ from numpy.typing import NDArray
 from rapidfuzz.utils import default_process
 
 TOPICS = ("duties", "skills", "stack", "career", "getting-started", "roles")
+# Entries in faq/out-of-scope/ describe asks careerbot declines (debugging a setup, other careers...):
+# when one is the best match, its answer is the reply, saying why and where to ask instead.
+OUT_OF_SCOPE = "out-of-scope"
+FOLDERS = (*TOPICS, OUT_OF_SCOPE)
 # An embed field value holds 1,024 characters; a little headroom keeps answers concise.
 MAX_ANSWER_CHARS = 1000
 # Discord autocomplete choice names hold 100 characters, and the question is the entry's title there.
@@ -49,6 +53,11 @@ class Entry:
     @property
     def title(self) -> str:
         return self.question
+
+    @property
+    def declines(self) -> bool:
+        """An out-of-scope entry: matching it means declining, with its answer as the reason."""
+        return self.topic == OUT_OF_SCOPE
 
     @property
     def file(self) -> str:

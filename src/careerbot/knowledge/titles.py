@@ -64,7 +64,7 @@ class TitleIndex:
         """Best matches first, each entry once; with nothing typed, entries in file order."""
         query = utils.default_process(typed)
         if not query:
-            pool = (e for e in self._entries if topic is None or e.topic == topic)
+            pool = (e for e in self._entries if (topic is None or e.topic == topic) and not e.declines)
             return list(itertools.islice(pool, limit))
         candidates = self._candidates(query.split(), topic)
         phrasings = [self._phrasing(position) for position in candidates]
@@ -77,6 +77,8 @@ class TitleIndex:
             if scores[number] == 0:  # below min_score
                 break
             owner = int(self._owners[candidates[number]])
+            if self._entries[owner].declines:  # out-of-scope entries are not there to be looked up
+                continue
             found.setdefault(owner, self._entries[owner])
             if len(found) == limit:
                 break
