@@ -157,6 +157,31 @@ def test_eval_reports_each_set_apart_and_scores_only_what_is_labelled(
     assert "no eval set nonesuch" in capsys.readouterr().err
 
 
+def test_eval_reports_the_blind_judgments_and_the_replies_changed_since(
+    settings: Path, knowledge_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sets = knowledge_dir / "eval"
+    (sets / "judged").mkdir(parents=True)
+    (sets / "dev.yaml").write_text(
+        "questions:\n"
+        "  - {question: torch for deep learning please, expected: [pytorch]}\n"
+        "  - {question: sklearn for tabular data please, expected: [scikit-learn]}\n"
+        "  - {question: how do I become a pilot, scope: out}\n"
+    )
+    (sets / "judged" / "dev.yaml").write_text(
+        "judgments:\n"
+        "  - {question: torch for deep learning please, reply: pytorch, verdict: relevant, should_decline: false}\n"
+        "  - {question: sklearn for  tabular data please, reply: salary, verdict: wrong, should_decline: false}\n"
+        "  - {question: how do I become a pilot, reply: declined, verdict: declined, should_decline: true}\n"
+    )
+    assert run(settings, "eval", "--set", "dev", "--json") == 0
+    [dev] = json.loads(capsys.readouterr().out)["dev"]
+    assert (dev["judged"], dev["judged_relevant"], dev["judged_wrong"]) == (2, 0.5, 0.5)
+    assert dev["changed_since_judged"] == 1  # sklearn is now answered with scikit-learn, judged as salary
+    assert run(settings, "eval", "--set", "dev") == 0
+    assert "judged blind at 0.45: 50.0% of 2 in-scope replies relevant" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("item", "complaint"),
     [

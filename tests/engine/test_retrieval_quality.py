@@ -15,7 +15,7 @@ from careerbot.config import load_config
 from careerbot.engine.answering import Answerer
 from careerbot.engine.evaluation import EvalReport, evaluate
 from careerbot.engine.loading import load_engine
-from careerbot.knowledge.eval_file import load_eval
+from careerbot.knowledge.eval_file import load_eval, load_judgments
 
 pytestmark = pytest.mark.model
 REPO = Path(__file__).resolve().parents[2]
@@ -35,7 +35,9 @@ def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
 def figures(answerer: Answerer, name: str) -> EvalReport:
     cases, problems = load_eval(REPO / "knowledge" / "eval" / f"{name}.yaml", answerer.knowledge)
     assert problems == []
-    return evaluate(answerer, cases)
+    return evaluate(
+        answerer, cases, judgments=load_judgments(REPO / "knowledge" / "eval" / "judged" / f"{name}.yaml")
+    )
 
 
 @pytest.fixture(scope="session")
@@ -50,10 +52,11 @@ def report(answerer: Answerer) -> EvalReport:
 
 # Issue 11's goals, on the frozen test split of real people's questions (settings as shipped):
 # hit@1 >= 0.85, hit@3 >= 0.95, out-of-scope declined >= 90 % with in-scope declined <= 5 %.
-# Measured (README): hit@1 0.607, hit@3 0.729, out-of-scope declined 50.0 %, in-scope declined 2.8 %.
+# Measured (README): hit@1 0.617, hit@3 0.738, out-of-scope declined 66.7 %, in-scope declined 1.9 %;
+# judged blind, 47.7 % of the in-scope replies relevant.
 # The floors sit a little under the measured figures, so a regression fails CI; the strict xfail says the
 # goals are open and fails once they are met, so that the floors get raised.
-TEST_FLOOR = {"hit@1": 0.58, "hit@3": 0.70, "declined out": 0.45, "declined in": 0.05}
+TEST_FLOOR = {"hit@1": 0.59, "hit@3": 0.71, "declined out": 0.62, "declined in": 0.05}
 TEST_GOAL = {"hit@1": 0.85, "hit@3": 0.95, "declined out": 0.90, "declined in": 0.05}
 
 
@@ -64,16 +67,22 @@ def test_real_questions_hold_their_measured_floor(test_split: EvalReport) -> Non
     assert test_split.false_decline <= TEST_FLOOR["declined in"], test_split.as_dict()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 open: test split hit@1 0.607, hit@3 0.729, 50 % declined")
+def test_the_judged_replies_are_the_replies_careerbot_gives(test_split: EvalReport) -> None:
+    # eval/judged/test.yaml judges the replies of one version; a change to any reply must be judged again.
+    assert test_split.judged == 107 and test_split.changed == 0, test_split.as_dict()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11 open: test split hit@1 0.617, hit@3 0.738, 67 % declined")
 def test_real_questions_meet_the_goals(test_split: EvalReport) -> None:
     assert test_split.hit_at_1 >= TEST_GOAL["hit@1"] and test_split.hit_at_3 >= TEST_GOAL["hit@3"]
     assert test_split.decline_recall >= TEST_GOAL["declined out"]
     assert test_split.false_decline <= TEST_GOAL["declined in"]
+    assert test_split.judged_relevant >= 0.90 and test_split.judged_wrong <= 0.03
 
 
-# The team's regression set, relabelled for the 233 entries: hit@1 0.779, hit@3 0.904, out-of-scope
-# declined 82.9 % (91.4 % with the 64 entries before issue 11: the new entries draw hard negatives).
-REGRESSION_FLOOR = {"hit@1": 0.75, "hit@3": 0.88, "declined out": 0.80, "declined in": 0.05}
+# The team's regression set, relabelled for the new entries: hit@1 0.816, hit@3 0.926, out-of-scope
+# declined 88.6 % (91.4 % with the 64 entries before issue 11: the new entries draw hard negatives).
+REGRESSION_FLOOR = {"hit@1": 0.79, "hit@3": 0.90, "declined out": 0.85, "declined in": 0.05}
 
 
 def test_the_regression_set_holds_its_measured_floor(report: EvalReport) -> None:

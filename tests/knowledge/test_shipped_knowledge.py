@@ -9,7 +9,8 @@ import pytest
 from rapidfuzz import fuzz, process
 
 from careerbot.knowledge import TOPICS, validate_knowledge
-from careerbot.knowledge.eval_file import load_eval
+from careerbot.knowledge.eval_file import load_eval, load_judgments
+from careerbot.knowledge.models import OUT_OF_SCOPE
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 
@@ -19,7 +20,7 @@ def test_every_shipped_file_is_valid() -> None:
     assert problems == []
     assert knowledge is not None
     assert len(knowledge.entries) >= 200
-    assert set(Counter(entry.topic for entry in knowledge.entries)) == set(TOPICS)
+    assert set(Counter(entry.topic for entry in knowledge.entries)) == {*TOPICS, OUT_OF_SCOPE}
     assert all(len(entry.paraphrases) >= 3 for entry in knowledge.entries)
     assert len(knowledge.passages) >= 3
 
@@ -55,3 +56,12 @@ def test_no_question_is_in_both_dev_and_test() -> None:
         [c.question for c in dev], [c.question for c in test], scorer=fuzz.ratio, workers=1
     )
     assert closest.max() < 85
+
+
+def test_every_test_question_was_judged_blind_on_a_reply_careerbot_can_give() -> None:
+    knowledge, _ = validate_knowledge(KNOWLEDGE)
+    assert knowledge is not None
+    cases, _ = load_eval(KNOWLEDGE / "eval" / "test.yaml", knowledge)
+    judgments = load_judgments(KNOWLEDGE / "eval" / "judged" / "test.yaml")
+    assert {" ".join(c.question.split()) for c in cases} == set(judgments)
+    assert all(j.reply == "declined" or knowledge.get(j.reply) is not None for j in judgments.values())

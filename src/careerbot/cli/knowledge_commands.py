@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 from careerbot.cli.wiring import EXIT_FAILED, EXIT_OK, EXIT_USAGE, open_answerer
 from careerbot.config import Config
 from careerbot.knowledge import KnowledgeBase, Problem, validate_knowledge
-from careerbot.knowledge.eval_file import EVAL_FOLDER, EvalCase, eval_sets, load_eval
+from careerbot.knowledge.eval_file import (
+    EVAL_FOLDER,
+    JUDGED_FOLDER,
+    EvalCase,
+    Judgment,
+    eval_sets,
+    load_eval,
+    load_judgments,
+)
 from careerbot.knowledge.problems import count_problems
 
 if TYPE_CHECKING:
@@ -73,7 +81,8 @@ def evaluate(args: argparse.Namespace, config: Config) -> int:
         cases, problems = load_eval(path, answerer.knowledge)
         if problems:
             return report_problems(problems, answerer.knowledge, 0)
-        results[name] = _reports(answerer, cases, args.threshold, args.sweep)
+        judgments = load_judgments(path.parent / JUDGED_FOLDER / path.name)
+        results[name] = _reports(answerer, cases, args.threshold, args.sweep, judgments)
     if args.json:
         print(
             json.dumps({name: [r.as_dict() for r in reports] for name, reports in results.items()}, indent=2)
@@ -93,12 +102,17 @@ def evaluate(args: argparse.Namespace, config: Config) -> int:
 
 
 def _reports(
-    answerer: Answerer, cases: list[EvalCase], threshold: float | None, sweep: bool
+    answerer: Answerer,
+    cases: list[EvalCase],
+    threshold: float | None,
+    sweep: bool,
+    judgments: dict[str, Judgment],
 ) -> list[EvalReport]:
-    """The figures at `threshold` (default: the configured one), and with `sweep` at thresholds around it."""
+    """The figures at `threshold` (default: the configured one; with the blind judgments, which are of
+    the replies at that setting), and with `sweep` at thresholds around it."""
     from careerbot.engine.evaluation import evaluate
 
-    report = evaluate(answerer, cases, threshold)
+    report = evaluate(answerer, cases, threshold, judgments)
     steps = range(-4, 5) if sweep else range(0)
     others = [evaluate(answerer, cases, round(report.threshold + step * 0.025, 3)) for step in steps if step]
     return sorted([report, *others], key=lambda r: r.threshold)

@@ -79,6 +79,13 @@ def render_eval(reports: list[EvalReport]) -> str:
         )
         if count
     ]
+    judged = [r for r in reports if r.judged]
+    if judged:
+        j = judged[0]
+        rows.append(
+            f"judged blind at {j.threshold:.2f}: {j.judged_relevant:.1%} of {j.judged} in-scope replies relevant, "
+            f"{j.judged_wrong:.1%} wrong; {j.changed} replies changed since, to be judged again"
+        )
     rows.append(
         f"({first.in_scope} in-scope and {first.out_of_scope} out-of-scope questions"
         + "".join(f"; {part}" for part in apart)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from careerbot.engine.answering import Answer, Answerer
 from careerbot.engine.language import ENGLISH
-from careerbot.knowledge.eval_file import EvalCase
+from careerbot.knowledge.eval_file import EvalCase, Judgment
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,10 @@ class EvalReport:
     false_decline: float  # share of in-scope questions declined
     decline_recall: float  # share of out-of-scope questions declined
     decline_precision: float  # share of declined questions that were out of scope
+    judged: int = 0  # in-scope English replies a blind reader judged (eval/judged/<set>.yaml)
+    judged_relevant: float = 0.0
+    judged_wrong: float = 0.0
+    changed: int = 0  # judged replies that differ now: to be judged again
     misses: list[tuple[EvalCase, Answer]] = field(default_factory=list, compare=False)
 
     def as_dict(self) -> dict[str, float | int]:
@@ -43,10 +48,19 @@ class EvalReport:
             "false_decline": round(self.false_decline, 4),
             "decline_recall": round(self.decline_recall, 4),
             "decline_precision": round(self.decline_precision, 4),
+            "judged": self.judged,
+            "judged_relevant": round(self.judged_relevant, 4),
+            "judged_wrong": round(self.judged_wrong, 4),
+            "changed_since_judged": self.changed,
         }
 
 
-def evaluate(answerer: Answerer, cases: list[EvalCase], threshold: float | None = None) -> EvalReport:
+def evaluate(
+    answerer: Answerer,
+    cases: list[EvalCase],
+    threshold: float | None = None,
+    judgments: dict[str, Judgment] | None = None,
+) -> EvalReport:
     scored = [case for case in cases if case.labelled]
     answers = answerer.answer_many([case.question for case in scored], min_score=threshold)
     english = [(c, a) for c, a in zip(scored, answers, strict=True) if c.english]
@@ -79,7 +93,21 @@ def evaluate(answerer: Answerer, cases: list[EvalCase], threshold: float | None 
         decline_recall=_share(declined_out, len(out_scope)),
         decline_precision=_share(declined_out, len(declined)) if declined else 1.0,
         misses=misses + [(c, a) for c, a in others if a.language == ENGLISH],
+        **_judged(english, judgments or {}),
     )
+
+
+def _judged(answered: list[tuple[EvalCase, Answer]], judgments: dict[str, Judgment]) -> dict[str, Any]:
+    """The blind verdicts on the in-scope replies, and how many replies changed since they were judged."""
+    pairs = [(judgments.get(" ".join(c.question.split())), a) for c, a in answered]
+    judged = [(j, a) for j, a in pairs if j is not None]
+    in_scope = [j for j, _ in judged if not j.should_decline]
+    return {
+        "judged": len(in_scope),
+        "judged_relevant": _share(sum(j.verdict == "relevant" for j in in_scope), len(in_scope)),
+        "judged_wrong": _share(sum(j.verdict == "wrong" for j in in_scope), len(in_scope)),
+        "changed": sum(j.reply != ("declined" if a.abstained else a.id) for j, a in judged),
+    }
 
 
 def _rank(case: EvalCase, answer: Answer) -> int | None:

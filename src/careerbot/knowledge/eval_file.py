@@ -26,6 +26,8 @@ EVAL_FOLDER = "eval"
 SET_ORDER = ("test", "dev", "regression")  # the others, if any, follow by name
 LANGUAGE = re.compile(r"[a-z]{2,3}")  # an ISO 639 code
 URL = re.compile(r"https?://\S+")
+VERDICTS = ("relevant", "partial", "wrong", "declined")
+JUDGED_FOLDER = "judged"  # eval/judged/<set>.yaml: blind verdicts on the replies to that set
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,39 @@ class EvalCase:
     @property
     def english(self) -> bool:
         return self.language == "en"
+
+
+@dataclass(frozen=True)
+class Judgment:
+    """A blind reader's verdict on careerbot's reply to one eval question (eval/judged/<set>.yaml)."""
+
+    reply: str  # the entry id careerbot answered with, or "declined"
+    verdict: str  # relevant | partial | wrong | declined
+    should_decline: bool
+
+
+def load_judgments(path: Path) -> dict[str, Judgment]:
+    """The judgments of one set by question text; none if the set has not been judged. A malformed
+    file raises ValueError naming it: the judged figures are reported, never guessed."""
+    if not path.is_file():
+        return {}
+    text = read_text(path, MAX_EVAL_BYTES)
+    try:
+        if isinstance(text, Problem):
+            raise ValueError(str(text))
+        data = parse_located(text).data
+    except YamlSyntaxError as exc:
+        raise ValueError(f"{path}:{exc.line}: {exc}") from exc
+    try:
+        return {
+            " ".join(row["question"].split()): Judgment(
+                str(row["reply"]), row["verdict"], bool(row["should_decline"])
+            )
+            for row in data["judgments"]
+            if row["verdict"] in VERDICTS
+        }
+    except (TypeError, KeyError, AttributeError) as exc:
+        raise ValueError(f"{path}: each judgment needs question, reply, verdict, should_decline") from exc
 
 
 def eval_sets(knowledge_dir: Path) -> list[tuple[str, Path]]:
