@@ -18,7 +18,7 @@ def test_every_shipped_file_is_valid() -> None:
     knowledge, problems = validate_knowledge(KNOWLEDGE)
     assert problems == []
     assert knowledge is not None
-    assert len(knowledge.entries) >= 60
+    assert len(knowledge.entries) >= 200
     assert set(Counter(entry.topic for entry in knowledge.entries)) == set(TOPICS)
     assert all(len(entry.paraphrases) >= 3 for entry in knowledge.entries)
     assert len(knowledge.passages) >= 3

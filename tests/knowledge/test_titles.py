@@ -38,7 +38,7 @@ def entry(entry_id: str, question: str, topic: str = "stack") -> Entry:
 def test_typed_words_stand_for_the_words_they_begin_spell_nearly_or_name_by_id() -> None:
     index = TitleIndex(load_knowledge(KNOWLEDGE))
     assert "pytorch-vs-tensorflow" in [e.id for e in index.find("tensorf")[:3]]  # a prefix
-    assert "pytorch-vs-tensorflow" in [e.id for e in index.find("pytroch")[:3]]  # a typo
+    assert "pytorch" in [e.id for e in index.find("pytroch")[:3]]  # a typo
     assert index.find("aws-ml")[0].id == "aws-ml"  # the id
 
 
