@@ -144,6 +144,7 @@ def test_a_few_real_training_steps_save_a_model_that_loads(tmp_path: Path, knowl
     encoder = SentenceTransformerEncoder(ModelConfig(tuned=output))
     assert encoder.model_id.startswith("local:")
     assert encoder.dimension == 384
+    assert encoder._model.max_seq_length == 256  # trained at 32 tokens, saved with the base's limit
     vectors = encoder.encode_queries(["do I need a phd"])
     assert vectors.shape == (1, 384)
 
