@@ -39,6 +39,14 @@ class IndexConfig:
 class ModelConfig:
     name: str = PACKAGED_MODEL
     batch_size: int = 64
+    # A folder `careerbot tune` wrote (bot.toml `model.tuned`, relative to the file): when set, it is
+    # loaded instead of `name`, which stays the model that `careerbot tune` starts from.
+    tuned: Path | None = None
+
+    @property
+    def location(self) -> str:
+        """What the encoder loads: the tuned folder if one is set, else `name`."""
+        return str(self.tuned) if self.tuned is not None else self.name
 
 
 @dataclass(frozen=True)
@@ -110,7 +118,7 @@ def config_from_mapping(raw: dict[str, Any], base_dir: Path, source: Path | None
     index = _section(raw, "index", {"dir": "var/index", **_defaults(IndexConfig, skip="dir")}, source)
     storage = _section(raw, "storage", {"database": "var/careerbot.sqlite3"}, source)
     discord = _section(raw, "discord", _defaults(DiscordConfig), source)
-    model = _section(raw, "model", _defaults(ModelConfig), source)
+    model = _section(raw, "model", {**_defaults(ModelConfig, skip="tuned"), "tuned": ""}, source)
     answering = _section(raw, "answering", _defaults(AnsweringConfig), source)
     _check_range(answering, "answering", "min_score", -1.0, 1.0, source)
     _check_range(answering, "answering", "tie_margin", 0.0, 1.0, source)
@@ -140,7 +148,7 @@ def config_from_mapping(raw: dict[str, Any], base_dir: Path, source: Path | None
         knowledge=KnowledgeConfig(dir=base_dir / knowledge["dir"]),
         index=IndexConfig(**{**index, "dir": base_dir / index["dir"]}),
         storage=StorageConfig(database=base_dir / storage["database"]),
-        model=ModelConfig(**model),
+        model=ModelConfig(**{**model, "tuned": base_dir / model["tuned"] if model["tuned"] else None}),
         answering=AnsweringConfig(**answering),
         discord=DiscordConfig(**discord),
         source=source,

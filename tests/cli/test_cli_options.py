@@ -8,7 +8,7 @@ import pytest
 
 from careerbot import cli
 
-COMMANDS = ["ask", "chat", "run", "sync", "index", "validate", "eval"]
+COMMANDS = ["ask", "chat", "run", "sync", "index", "validate", "eval", "tune"]
 
 
 def test_every_command_is_covered() -> None:

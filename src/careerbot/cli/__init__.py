@@ -87,6 +87,17 @@ def _parser() -> argparse.ArgumentParser:
     gates.add_argument("--min-decline-recall", type=float, metavar="X", help="share of out-of-scope declined")
     gates.add_argument("--max-false-decline", type=float, metavar="X", help="share of in-scope declined")
     evaluate.set_defaults(handler=knowledge_commands.evaluate)
+    tune = commands.add_parser(
+        "tune", help="fine-tune the model on the FAQ entries' own phrasings (minutes; saves a model folder)"
+    )
+    tune.add_argument(
+        "--output", type=Path, help="where to save it (default: model.tuned, else var/models/tuned)"
+    )
+    tune.add_argument("--epochs", type=int, default=1, help="passes over the pairs (default: 1)")
+    tune.add_argument("--batch-size", type=int, default=32, help="pairs per step, the in-batch negatives")
+    tune.add_argument("--learning-rate", type=float, default=2e-5, help="AdamW's, after warm-up")
+    tune.add_argument("--seed", type=int, default=20261129, help="seeds random, numpy and torch")
+    tune.set_defaults(handler=knowledge_commands.tune)
     for command in commands.choices.values():  # `careerbot run --config FILE` as well as before `run`
         command.add_argument("--config", default=argparse.SUPPRESS, help=config_help)
     return parser

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from careerbot.cli.wiring import EXIT_FAILED, EXIT_OK, EXIT_USAGE, open_answerer
 from careerbot.config import Config
-from careerbot.knowledge import KnowledgeBase, Problem, validate_knowledge
+from careerbot.knowledge import KnowledgeBase, Problem, load_knowledge, validate_knowledge
 from careerbot.knowledge.eval_file import (
     EVAL_FOLDER,
     JUDGED_FOLDER,
@@ -20,6 +21,9 @@ from careerbot.knowledge.eval_file import (
     load_judgments,
 )
 from careerbot.knowledge.problems import count_problems
+
+# Where `careerbot tune` saves the model when neither --output nor model.tuned says (relative to bot.toml).
+TUNED = Path("var/models/tuned")
 
 if TYPE_CHECKING:
     from careerbot.engine.answering import Answerer
@@ -35,6 +39,43 @@ def index(args: argparse.Namespace, config: Config) -> int:
     _, report = load_engine(config, show_progress=True, rebuild=args.rebuild, compact=True, thorough=True)
     print(f"careerbot: {report.describe()}", file=sys.stderr)
     return EXIT_OK
+
+
+def tune(args: argparse.Namespace, config: Config) -> int:
+    from careerbot.retrieval.tuning import TuneSettings, tune_model
+
+    for name in ("epochs", "batch_size"):
+        if getattr(args, name) < 1:
+            print(f"careerbot: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
+            return EXIT_USAGE
+    if config.model.tuned is not None:
+        output = args.output or config.model.tuned
+    else:
+        output = args.output or (config.source.resolve().parent if config.source else Path.cwd()) / TUNED
+    settings = TuneSettings(
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed
+    )
+    knowledge = load_knowledge(config.knowledge.dir)
+    print(f"careerbot: tuning {config.model.name} on {config.knowledge.dir}", file=sys.stderr)
+    result = tune_model(config.model, knowledge, output, settings, show_progress=True)
+    minutes, seconds = divmod(round(result.seconds), 60)
+    print(
+        f"careerbot: tuned {result.base_model} on {result.pairs} pairs from {result.entries} entries "
+        f"({settings.epochs} epoch(s), {result.steps} steps) in {minutes}m{seconds:02d}s; saved to "
+        f"{result.output}; {_how_to_use(config, output)}"
+    )
+    return EXIT_OK
+
+
+def _how_to_use(config: Config, output: Path) -> str:
+    if config.model.tuned is not None and output.resolve() == config.model.tuned.resolve():
+        return "in use (model.tuned): run `careerbot index` to re-embed with it"
+    where = config.source.resolve().parent if config.source else Path.cwd()
+    folder = output.resolve()
+    setting = folder.relative_to(where) if folder.is_relative_to(where) else folder
+    return (
+        f'to use it, set [model] tuned = "{setting}" in {config.source or "bot.toml"}, then `careerbot index`'
+    )
 
 
 def validate(args: argparse.Namespace, config: Config) -> int:
