@@ -21,7 +21,6 @@ def open_answerer(config: Config) -> Answerer:
 def open_live(config: Config) -> LiveEngine:
     """The engine, loading the persisted index (and saying so when it had to embed anything); the bot
     keeps the LiveEngine, which /kb reload can swap without a restart."""
-    from careerbot.engine import language
     from careerbot.engine.live import LiveEngine
     from careerbot.engine.loading import load_engine
     from careerbot.retrieval.encoder import SentenceTransformerEncoder
@@ -32,7 +31,6 @@ def open_live(config: Config) -> LiveEngine:
         print(f"careerbot: {report.describe()}", file=sys.stderr)
     live = LiveEngine(config, encoder, engine)
     live.warm_up_in_background()
-    language.load_in_background()
     return live
 
 
