@@ -183,6 +183,27 @@ def test_eval_reports_the_blind_judgments_and_the_replies_changed_since(
 
 
 @pytest.mark.parametrize(
+    "judgments",
+    [
+        "judgments:\n  - {question: q, reply: pytorch, verdict: great, should_decline: false}\n",
+        "judgments:\n  - {question: q, reply: pytorch}\n",
+        "judgments: [\n",
+    ],
+)
+def test_a_malformed_judgments_file_is_named_not_guessed_around(
+    settings: Path, knowledge_dir: Path, capsys: pytest.CaptureFixture[str], judgments: str
+) -> None:
+    (knowledge_dir / "eval" / "judged").mkdir(parents=True)
+    (knowledge_dir / "eval" / "dev.yaml").write_text(
+        "questions:\n  - {question: pytorch uses please, expected: [pytorch]}\n"
+    )
+    (knowledge_dir / "eval" / "judged" / "dev.yaml").write_text(judgments)
+    assert run(settings, "eval") == 1
+    err = capsys.readouterr().err
+    assert "cannot load the knowledge" in err and "judged/dev.yaml" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
     ("item", "complaint"),
     [
         (

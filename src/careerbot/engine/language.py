@@ -23,53 +23,11 @@ SURE = 0.8  # the classifier's probability for a language other than English
 # Plain ASCII with two of these words is English without asking the classifier: 518 of the 556 English
 # eval questions, and none of the 30 in other languages. The classifier costs 0.5 s and about 100 MB when
 # it first loads, so most processes never load it.
-ENGLISH_WORDS = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "to",
-        "is",
-        "are",
-        "i",
-        "you",
-        "and",
-        "of",
-        "in",
-        "for",
-        "how",
-        "what",
-        "do",
-        "does",
-        "my",
-        "it",
-        "on",
-        "with",
-        "can",
-        "should",
-        "be",
-        "as",
-        "or",
-        "if",
-        "that",
-        "this",
-        "me",
-        "have",
-        "which",
-        "why",
-        "when",
-        "get",
-        "at",
-        "from",
-        "not",
-        "there",
-        "would",
-        "will",
-        "your",
-        "any",
-        "am",
-    ]
-)
+ENGLISH_WORDS = frozenset((
+    "the", "a", "an", "to", "is", "are", "i", "you", "and", "of", "in", "for", "how", "what", "do", "does",
+    "my", "it", "on", "with", "can", "should", "be", "as", "or", "if", "that", "this", "me", "have", "which",
+    "why", "when", "get", "at", "from", "not", "there", "would", "will", "your", "any", "am",
+))  # fmt: skip
 WORD = re.compile(r"[a-z']+")
 
 

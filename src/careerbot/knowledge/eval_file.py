@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 from careerbot.knowledge.disk import MAX_EVAL_BYTES, read_text
 from careerbot.knowledge.loader import normalise
 from careerbot.knowledge.models import KnowledgeBase
-from careerbot.knowledge.problems import Problem, bounded
+from careerbot.knowledge.problems import KnowledgeError, Problem, bounded
 from careerbot.knowledge.yaml_lines import YamlSyntaxError, parse_located
 
 # An eval question this close to an entry's own phrasing would measure recall of a copy, not retrieval.
@@ -55,27 +55,33 @@ class Judgment:
 
 
 def load_judgments(path: Path) -> dict[str, Judgment]:
-    """The judgments of one set by question text; none if the set has not been judged. A malformed
-    file raises ValueError naming it: the judged figures are reported, never guessed."""
+    """The judgments of one set by question text; none if the set has not been judged. A malformed file
+    raises KnowledgeError naming it: judged figures are reported, never guessed."""
     if not path.is_file():
         return {}
     text = read_text(path, MAX_EVAL_BYTES)
+    if isinstance(text, Problem):
+        raise KnowledgeError([text])
     try:
-        if isinstance(text, Problem):
-            raise ValueError(str(text))
-        data = parse_located(text).data
-    except YamlSyntaxError as exc:
-        raise ValueError(f"{path}:{exc.line}: {exc}") from exc
-    try:
-        return {
+        rows = parse_located(text).data["judgments"]
+        judgments = {
             " ".join(row["question"].split()): Judgment(
-                str(row["reply"]), row["verdict"], bool(row["should_decline"])
+                str(row["reply"]), row["verdict"], row["should_decline"]
             )
-            for row in data["judgments"]
-            if row["verdict"] in VERDICTS
+            for row in rows
         }
+    except YamlSyntaxError as exc:
+        raise KnowledgeError([Problem(path, exc.line, None, str(exc))]) from exc
     except (TypeError, KeyError, AttributeError) as exc:
-        raise ValueError(f"{path}: each judgment needs question, reply, verdict, should_decline") from exc
+        problem = Problem(path, None, "judgments", "each needs question, reply, verdict and should_decline")
+        raise KnowledgeError([problem]) from exc
+    odd = [
+        j for j in judgments.values() if j.verdict not in VERDICTS or not isinstance(j.should_decline, bool)
+    ]
+    if odd:
+        message = f"verdict must be one of {', '.join(VERDICTS)} and should_decline true or false"
+        raise KnowledgeError([Problem(path, None, "judgments", message)])
+    return judgments
 
 
 def eval_sets(knowledge_dir: Path) -> list[tuple[str, Path]]:
