@@ -52,11 +52,11 @@ def report(answerer: Answerer) -> EvalReport:
 
 # Issue 11's goals, on the frozen test split of real people's questions (settings as shipped):
 # hit@1 >= 0.85, hit@3 >= 0.95, out-of-scope declined >= 90 % with in-scope declined <= 5 %.
-# Measured (README): hit@1 0.617, hit@3 0.738, out-of-scope declined 66.7 %, in-scope declined 1.9 %;
-# judged blind, 47.7 % of the in-scope replies relevant.
+# Measured (README): hit@1 0.626, hit@3 0.766, out-of-scope declined 69.0 %, in-scope declined 0.9 %;
+# judged blind, 50.5 % of the in-scope replies relevant.
 # The floors sit a little under the measured figures, so a regression fails CI; the strict xfail says the
 # goals are open and fails once they are met, so that the floors get raised.
-TEST_FLOOR = {"hit@1": 0.59, "hit@3": 0.71, "declined out": 0.62, "declined in": 0.05}
+TEST_FLOOR = {"hit@1": 0.60, "hit@3": 0.74, "declined out": 0.64, "declined in": 0.05}
 TEST_GOAL = {"hit@1": 0.85, "hit@3": 0.95, "declined out": 0.90, "declined in": 0.05}
 
 
@@ -72,7 +72,7 @@ def test_the_judged_replies_are_the_replies_careerbot_gives(test_split: EvalRepo
     assert test_split.judged == 107 and test_split.changed == 0, test_split.as_dict()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 open: test split hit@1 0.617, hit@3 0.738, 67 % declined")
+@pytest.mark.xfail(strict=True, reason="issue 11 open: test split hit@1 0.626, hit@3 0.766, 69 % declined")
 def test_real_questions_meet_the_goals(test_split: EvalReport) -> None:
     assert test_split.hit_at_1 >= TEST_GOAL["hit@1"] and test_split.hit_at_3 >= TEST_GOAL["hit@3"]
     assert test_split.decline_recall >= TEST_GOAL["declined out"]
