@@ -114,6 +114,10 @@ def test_eval_gates(settings: Path, knowledge_dir: Path, capsys: pytest.CaptureF
     assert "hit@1" in out and "(1 in-scope and 1 out-of-scope questions" in out
     assert run(settings, "eval", "--threshold", "0.99", "--max-false-decline", "0.0") == 1
     assert "gate failed: regression: in-scope declined 1.000 > 0.0" in capsys.readouterr().err
+    # With --sweep, the gates and the misses are still those of the configured threshold.
+    assert run(settings, "eval", "--sweep", "--misses", "--min-decline-recall", "1.0") == 0
+    out = capsys.readouterr().out
+    assert "misses at threshold 0.45:" in out and "0.35" in out
 
 
 def test_eval_reports_each_set_apart_and_scores_only_what_is_labelled(

@@ -117,7 +117,7 @@ def evaluate(args: argparse.Namespace, config: Config) -> int:
         )
         return EXIT_USAGE
     answerer = open_answerer(config)
-    results: dict[str, list[EvalReport]] = {}
+    results: dict[str, tuple[EvalReport, list[EvalReport]]] = {}
     for name, path in sets:
         cases, problems = load_eval(path, answerer.knowledge)
         if problems:
@@ -125,12 +125,10 @@ def evaluate(args: argparse.Namespace, config: Config) -> int:
         judgments = load_judgments(path.parent / JUDGED_FOLDER / path.name)
         results[name] = _reports(answerer, cases, args.threshold, args.sweep, judgments)
     if args.json:
-        print(
-            json.dumps({name: [r.as_dict() for r in reports] for name, reports in results.items()}, indent=2)
-        )
+        figures = {name: [r.as_dict() for r in reports] for name, (_, reports) in results.items()}
+        print(json.dumps(figures, indent=2))
     failed: list[str] = []
-    for name, reports in results.items():
-        report = next(r for r in reports if args.threshold in (None, r.threshold))
+    for name, (report, reports) in results.items():
         if not args.json:
             print(f"{name} ({report.in_scope + report.out_of_scope + report.not_english} questions)")
             print(render_eval(reports) + "\n")
@@ -148,15 +146,16 @@ def _reports(
     threshold: float | None,
     sweep: bool,
     judgments: dict[str, Judgment],
-) -> list[EvalReport]:
+) -> tuple[EvalReport, list[EvalReport]]:
     """The figures at `threshold` (default: the configured one; with the blind judgments, which are of
-    the replies at that setting), and with `sweep` at thresholds around it."""
+    the replies at that setting), which gates and misses use, and every report by threshold: that one
+    and, with `sweep`, those at thresholds around it."""
     from careerbot.engine.evaluation import evaluate
 
     report = evaluate(answerer, cases, threshold, judgments)
     steps = range(-4, 5) if sweep else range(0)
     others = [evaluate(answerer, cases, round(report.threshold + step * 0.025, 3)) for step in steps if step]
-    return sorted([report, *others], key=lambda r: r.threshold)
+    return report, sorted([report, *others], key=lambda r: r.threshold)
 
 
 def _gate_failures(args: argparse.Namespace, report: EvalReport) -> list[str]:
