@@ -60,6 +60,20 @@ ENTRIES = {
 }
 
 
+# A new entry's fields as the writer takes them; the curator takes them without the id and review date,
+# which it fills in itself.
+NEW = {
+    "id": "jupyter",
+    "question": "What is Jupyter for?",
+    "paraphrases": ["notebooks?", "jupyter lab", "ipynb files"],
+    "answer": "Interactive notebooks.",
+    "topic": "stack",
+    "tags": ["jupyter"],
+    "sources": [{"title": "Jupyter", "url": "https://jupyter.org/"}],
+    "reviewed_on": "2026-11-23",
+}
+
+
 def write_entry(root: Path, key: str, question: str, paraphrases: list[str], answer: str) -> Path:
     topic, entry_id = key.split("/")
     path = root / "faq" / topic / f"{entry_id}.yaml"

@@ -9,8 +9,8 @@ import pytest
 
 from careerbot.curation.curator import Curator
 from careerbot.knowledge.changes import ChangeRejected
+from tests.conftest import NEW
 from tests.curation.conftest import MOD
-from tests.knowledge.test_writer import NEW
 
 HAND_EDITED = "What do ML engineers earn in a year?"
 ALIAS_BOMB = 'a: &a ["lol", "lol"]\nb: [*a, *a]\n'

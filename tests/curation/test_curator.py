@@ -11,19 +11,12 @@ from careerbot.curation.store import Revision
 from careerbot.engine.loading import load_engine
 from careerbot.knowledge import loader
 from careerbot.knowledge.changes import ChangeConflict, ChangeRejected
-from tests.conftest import write_entry
+from tests.conftest import NEW, write_entry
 from tests.curation.conftest import MOD
 from tests.fakes import FakeEncoder
 from tests.knowledge.test_entry_ids import bad_ids, everything, plant_bait
 
-FIELDS = {
-    "question": "What is Jupyter for?",
-    "paraphrases": ["notebooks?", "jupyter lab", "ipynb files"],
-    "answer": "Interactive notebooks.",
-    "topic": "stack",
-    "tags": ["jupyter"],
-    "sources": [{"title": "Jupyter", "url": "https://jupyter.org/"}],
-}
+FIELDS = {key: value for key, value in NEW.items() if key not in ("id", "reviewed_on")}
 
 
 def test_an_added_entry_is_answerable_at_once_and_audited(curator: Curator) -> None:

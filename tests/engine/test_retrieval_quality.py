@@ -60,11 +60,17 @@ TEST_FLOOR = {"hit@1": 0.60, "hit@3": 0.74, "declined out": 0.64, "declined in":
 TEST_GOAL = {"hit@1": 0.85, "hit@3": 0.95, "declined out": 0.90, "declined in": 0.05}
 
 
+def short_of(report: EvalReport, bar: dict[str, float]) -> list[str]:
+    """The figures of `report` that miss `bar`: the rates below it, in-scope declines above it."""
+    rates = {"hit@1": report.hit_at_1, "hit@3": report.hit_at_3, "declined out": report.decline_recall}
+    missed = [f"{name} {value:.3f} < {bar[name]}" for name, value in rates.items() if value < bar[name]]
+    if report.false_decline > bar["declined in"]:
+        missed.append(f"declined in {report.false_decline:.3f} > {bar['declined in']}")
+    return missed
+
+
 def test_real_questions_hold_their_measured_floor(test_split: EvalReport) -> None:
-    assert test_split.hit_at_1 >= TEST_FLOOR["hit@1"], test_split.as_dict()
-    assert test_split.hit_at_3 >= TEST_FLOOR["hit@3"], test_split.as_dict()
-    assert test_split.decline_recall >= TEST_FLOOR["declined out"], test_split.as_dict()
-    assert test_split.false_decline <= TEST_FLOOR["declined in"], test_split.as_dict()
+    assert short_of(test_split, TEST_FLOOR) == [], test_split.as_dict()
 
 
 def test_the_judged_replies_are_the_replies_careerbot_gives(test_split: EvalReport) -> None:
@@ -74,22 +80,17 @@ def test_the_judged_replies_are_the_replies_careerbot_gives(test_split: EvalRepo
 
 @pytest.mark.xfail(strict=True, reason="issue 11 open: test split hit@1 0.626, hit@3 0.766, 69 % declined")
 def test_real_questions_meet_the_goals(test_split: EvalReport) -> None:
-    assert test_split.hit_at_1 >= TEST_GOAL["hit@1"] and test_split.hit_at_3 >= TEST_GOAL["hit@3"]
-    assert test_split.decline_recall >= TEST_GOAL["declined out"]
-    assert test_split.false_decline <= TEST_GOAL["declined in"]
+    assert short_of(test_split, TEST_GOAL) == []
     assert test_split.judged_relevant >= 0.90 and test_split.judged_wrong <= 0.03
 
 
-# The team's regression set, relabelled for the new entries: hit@1 0.816, hit@3 0.926, out-of-scope
+# The team's regression set, relabelled for the new entries: hit@1 0.816, hit@3 0.919, out-of-scope
 # declined 88.6 % (91.4 % with the 64 entries before issue 11: the new entries draw hard negatives).
 REGRESSION_FLOOR = {"hit@1": 0.79, "hit@3": 0.90, "declined out": 0.85, "declined in": 0.05}
 
 
 def test_the_regression_set_holds_its_measured_floor(report: EvalReport) -> None:
-    assert report.hit_at_1 >= REGRESSION_FLOOR["hit@1"], report.as_dict()
-    assert report.hit_at_3 >= REGRESSION_FLOOR["hit@3"], report.as_dict()
-    assert report.decline_recall >= REGRESSION_FLOOR["declined out"], report.as_dict()
-    assert report.false_decline <= REGRESSION_FLOOR["declined in"], report.as_dict()
+    assert short_of(report, REGRESSION_FLOOR) == [], report.as_dict()
 
 
 @pytest.mark.parametrize(

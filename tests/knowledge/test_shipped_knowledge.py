@@ -9,7 +9,7 @@ import pytest
 from rapidfuzz import fuzz, process
 
 from careerbot.knowledge import TOPICS, validate_knowledge
-from careerbot.knowledge.eval_file import load_eval, load_judgments
+from careerbot.knowledge.eval_file import judged_key, load_eval, load_judgments
 from careerbot.knowledge.models import OUT_OF_SCOPE
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
@@ -63,5 +63,5 @@ def test_every_test_question_was_judged_blind_on_a_reply_careerbot_can_give() ->
     assert knowledge is not None
     cases, _ = load_eval(KNOWLEDGE / "eval" / "test.yaml", knowledge)
     judgments = load_judgments(KNOWLEDGE / "eval" / "judged" / "test.yaml")
-    assert {" ".join(c.question.split()) for c in cases} == set(judgments)
+    assert {judged_key(c.question) for c in cases} == set(judgments)
     assert all(j.reply == "declined" or knowledge.get(j.reply) is not None for j in judgments.values())

@@ -19,17 +19,7 @@ from careerbot.knowledge.changes import ChangeConflict, ChangeRejected
 from careerbot.knowledge.codec import entry_text
 from careerbot.knowledge.snapshot import refresh
 from careerbot.knowledge.writer import KnowledgeWriter
-
-NEW = {
-    "id": "jupyter",
-    "question": "What is Jupyter for?",
-    "paraphrases": ["notebooks?", "jupyter lab", "ipynb files"],
-    "answer": "Interactive notebooks.",
-    "topic": "stack",
-    "tags": ["jupyter"],
-    "sources": [{"title": "Jupyter", "url": "https://jupyter.org/"}],
-    "reviewed_on": "2026-11-23",
-}
+from tests.conftest import NEW
 
 
 def test_a_new_entry_is_validated_written_and_loads(knowledge_dir: Path) -> None:

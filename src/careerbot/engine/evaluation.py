@@ -7,7 +7,7 @@ from typing import Any
 
 from careerbot.engine.answering import Answer, Answerer
 from careerbot.engine.language import ENGLISH
-from careerbot.knowledge.eval_file import EvalCase, Judgment
+from careerbot.knowledge.eval_file import EvalCase, Judgment, judged_key
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def evaluate(
 
 def _judged(answered: list[tuple[EvalCase, Answer]], judgments: dict[str, Judgment]) -> dict[str, Any]:
     """The blind verdicts on the in-scope replies, and how many replies changed since they were judged."""
-    pairs = [(judgments.get(" ".join(c.question.split())), a) for c, a in answered]
+    pairs = [(judgments.get(judged_key(c.question)), a) for c, a in answered]
     judged = [(j, a) for j, a in pairs if j is not None]
     in_scope = [j for j, _ in judged if not j.should_decline]
     return {

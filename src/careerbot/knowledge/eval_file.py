@@ -54,6 +54,11 @@ class Judgment:
     should_decline: bool
 
 
+def judged_key(question: str) -> str:
+    """How a question is looked up among the judgments: its words, whatever the YAML's line breaks."""
+    return " ".join(question.split())
+
+
 def load_judgments(path: Path) -> dict[str, Judgment]:
     """The judgments of one set by question text; none if the set has not been judged. A malformed file
     raises KnowledgeError naming it: judged figures are reported, never guessed."""
@@ -65,9 +70,7 @@ def load_judgments(path: Path) -> dict[str, Judgment]:
     try:
         rows = parse_located(text).data["judgments"]
         judgments = {
-            " ".join(row["question"].split()): Judgment(
-                str(row["reply"]), row["verdict"], row["should_decline"]
-            )
+            judged_key(row["question"]): Judgment(str(row["reply"]), row["verdict"], row["should_decline"])
             for row in rows
         }
     except YamlSyntaxError as exc:
