@@ -197,7 +197,8 @@ def _section(
             )
             value = tuple(value) if ok else value
         if not ok:
-            raise ConfigError(f"{_where(source)}{name}.{key} must be {_type_name(expected)}, got {value!r}")
+            kind = 'a whole number or "auto"' if key == "shard_count" else _type_name(expected)
+            raise ConfigError(f"{_where(source)}{name}.{key} must be {kind}, got {value!r}")
         values[key] = value
     return values
 

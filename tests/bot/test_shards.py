@@ -12,6 +12,8 @@ from careerbot import cli
 from careerbot.bot.client import shard_options
 from careerbot.cli.discord_commands import with_shards
 from careerbot.config import ConfigError, DiscordConfig, load_config
+from tests.bot.conftest import StartBot
+from tests.fake_discord import FakeDiscord
 
 
 def settings(tmp_path: Path, discord: str) -> Path:
@@ -55,7 +57,7 @@ def test_older_sharded_setting_still_means_what_it_did(tmp_path: Path, old: str,
         ("shard_ids = [0, 4]\nshard_count = 4", "shard id 4 outside 0..3 (discord.shard_count is 4)"),
         ("shard_ids = [1, 1]\nshard_count = 4", "discord.shard_ids lists shard 1 more than once"),
         ('shard_ids = [0]\nshard_count = "auto"', 'needs a fixed discord.shard_count, not "auto"'),
-        ('shard_count = "many"', "discord.shard_count must be a whole number"),
+        ('shard_count = "many"', 'discord.shard_count must be a whole number or "auto"'),
         ("shard_count = -1", "discord.shard_count must be between 0 and 100000"),
         ("sharded = true\nshard_ids = [0]\nshard_count = 2", "discord.sharded is the older setting"),
     ],
@@ -90,7 +92,12 @@ def test_the_command_line_overrides_bot_toml() -> None:
         (["--shard-ids", "0,4", "--shard-count", "4"], "--shard-ids: shard id 4 outside 0..3"),
         (["--shard-ids", "2,2", "--shard-count", "4"], "--shard-ids lists shard 2 more than once"),
         (["--shard-ids", "0,one", "--shard-count", "4"], "expected shard ids separated by commas"),
-        (["--shard-count", "x"], "--shard-count: invalid int value"),
+        (["--shard-count", "x"], "expected a whole number or \"auto\", got 'x'"),
+        (
+            ["--shard-ids", "0", "--shard-count", "auto"],
+            '--shard-ids needs a fixed --shard-count, not "auto"',
+        ),
+        (["--shard-count", "-2"], "--shard-count must be between 0 and 100000"),
     ],
 )
 def test_bad_shard_arguments_exit_2_before_anything_starts(
@@ -105,3 +112,26 @@ def test_bad_shard_arguments_exit_2_before_anything_starts(
     assert code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "db.sqlite3").exists()
+
+
+@pytest.mark.usefixtures("fail_on_error_logs")
+@pytest.mark.asyncio
+async def test_the_bot_runs_only_its_own_shards(fake_discord: FakeDiscord, start_bot: StartBot) -> None:
+    """The test servers fall on shard 3 of 4: a bot running only shard 3 answers there."""
+    elsewhere = fake_discord.add_server(0, 4)[0]
+    bot = await start_bot(shard_ids=(3,), shard_count=4)
+    assert fake_discord.gateway.shards == [(3, 4)]
+    assert {g.id for g in bot.guilds} == {fake_discord.guild_id, fake_discord.other_guild_id}
+    assert elsewhere not in {g.id for g in bot.guilds}
+    interaction = await fake_discord.slash("ask", {"question": "pytorch uses"})
+    assert (await interaction.response())["data"]["embeds"][0]["title"] == "What is PyTorch used for?"
+
+
+@pytest.mark.usefixtures("fail_on_error_logs")
+@pytest.mark.asyncio
+async def test_auto_takes_discords_recommended_count(fake_discord: FakeDiscord, start_bot: StartBot) -> None:
+    fake_discord.recommended_shards = 2
+    await start_bot(shard_count="auto")
+    assert sorted(fake_discord.gateway.shards) == [(0, 2), (1, 2)]
+    interaction = await fake_discord.slash("ask", {"question": "pytorch uses"})
+    assert (await interaction.response())["data"]["embeds"][0]["title"] == "What is PyTorch used for?"

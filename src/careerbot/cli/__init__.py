@@ -65,9 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--shard-count",
-        type=int,
+        type=discord_commands.shard_count,
         metavar="N",
-        help="the bot's shards in all, the same N in every process (default: discord.shard_count)",
+        help='the shards in all, the same N in every process; "auto": Discord\'s count, all here '
+        "(default: discord.shard_count)",
     )
     run.set_defaults(handler=discord_commands.run)
 

@@ -8,7 +8,7 @@ import os
 import sys
 
 from careerbot.cli.wiring import EXIT_FAILED, EXIT_OK, EXIT_USAGE, open_live, recover_store
-from careerbot.config import Config, ConfigError, DiscordConfig, shard_problem
+from careerbot.config import AUTO, Config, ConfigError, DiscordConfig, shard_problem
 
 
 def shard_id_list(text: str) -> tuple[int, ...]:
@@ -19,6 +19,16 @@ def shard_id_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(
             f"expected shard ids separated by commas, such as 0,1, got {text!r}"
         ) from None
+
+
+def shard_count(text: str) -> int | str:
+    """`--shard-count N`, or "auto" for Discord's recommended count (all shards in this process)."""
+    if text == AUTO:
+        return AUTO
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a whole number or "auto", got {text!r}') from None
 
 
 def with_shards(settings: DiscordConfig, args: argparse.Namespace) -> DiscordConfig:
