@@ -92,7 +92,7 @@ async def ask_all(fake: FakeDiscord, channels: list[int], batch: list[str], aske
             interaction = await fake.slash(
                 "ask", {"question": question[:200]}, user=member, channel_id=channels[n % len(channels)]
             )
-            await interaction.response(timeout=120)
+            await interaction.answer(timeout=120)
 
     started = time.perf_counter()
     await asyncio.gather(*(asker() for _ in range(askers)))

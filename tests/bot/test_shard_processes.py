@@ -87,8 +87,8 @@ async def test_two_processes_split_four_shards_and_each_answers_its_own_servers(
             interaction = await fake_discord.slash(
                 "ask", {"question": f"{QUESTION} ({shard})"}, channel_id=channel
             )
-            response = await interaction.response(timeout=10)
-            assert response["data"]["embeds"][0]["title"] == "What is PyTorch used for?"
+            answer = await interaction.answer(timeout=20)
+            assert answer["embeds"][0]["title"] == "What is PyTorch used for?"
     finally:
         logs = [await stop(process) for process in processes]
     assert sorted(fake_discord.gateway.shards) == [(0, 4), (1, 4), (2, 4), (3, 4)]

@@ -124,7 +124,7 @@ async def test_the_bot_runs_only_its_own_shards(fake_discord: FakeDiscord, start
     assert {g.id for g in bot.guilds} == {fake_discord.guild_id, fake_discord.other_guild_id}
     assert elsewhere not in {g.id for g in bot.guilds}
     interaction = await fake_discord.slash("ask", {"question": "pytorch uses"})
-    assert (await interaction.response())["data"]["embeds"][0]["title"] == "What is PyTorch used for?"
+    assert (await interaction.answer())["embeds"][0]["title"] == "What is PyTorch used for?"
 
 
 @pytest.mark.usefixtures("fail_on_error_logs")
@@ -134,4 +134,4 @@ async def test_auto_takes_discords_recommended_count(fake_discord: FakeDiscord, 
     await start_bot(shard_count="auto")
     assert sorted(fake_discord.gateway.shards) == [(0, 2), (1, 2)]
     interaction = await fake_discord.slash("ask", {"question": "pytorch uses"})
-    assert (await interaction.response())["data"]["embeds"][0]["title"] == "What is PyTorch used for?"
+    assert (await interaction.answer())["embeds"][0]["title"] == "What is PyTorch used for?"
