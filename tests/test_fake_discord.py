@@ -185,7 +185,19 @@ async def test_a_server_whose_shard_nobody_runs_gets_no_events(
         == 0
     )
     assert ("INTERACTION_CREATE", (2, 4)) not in fake_discord.gateway.delivered
-    assert interaction.callback is None
+    assert interaction.callback is None  # nobody was sent it, so nobody could answer
+
+
+@pytest.mark.asyncio
+async def test_an_identify_for_a_shard_outside_the_count_is_closed_with_4010(
+    fake_discord: FakeDiscord,
+) -> None:
+    async with aiohttp.ClientSession() as session, session.ws_connect(fake_discord.gateway_url) as ws:
+        assert (await ws.receive_json())["op"] == 10  # HELLO
+        await ws.send_json({"op": 2, "d": {"token": fake_discord.token, "intents": 0, "shard": [4, 4]}})
+        await ws.receive()
+        assert ws.close_code == 4010
+    assert not fake_discord.gateway.identifies and not fake_discord.gateway.sessions
 
 
 @pytest.mark.asyncio
