@@ -69,6 +69,13 @@ def test_bad_sharding_in_bot_toml_names_the_file_and_key(tmp_path: Path, text: s
     assert message in str(refused.value) and str(path) in str(refused.value)
 
 
+def test_the_older_key_is_known_only_in_discord(tmp_path: Path) -> None:
+    path = tmp_path / "bot.toml"
+    path.write_text("[model]\nsharded = true\n")
+    with pytest.raises(ConfigError, match="unknown key model.sharded"):
+        load_config(path)
+
+
 def options(shard_ids: tuple[int, ...] | None, shard_count: int | None) -> argparse.Namespace:
     return argparse.Namespace(shard_ids=shard_ids, shard_count=shard_count)
 
