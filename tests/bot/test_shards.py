@@ -72,7 +72,7 @@ def test_bad_sharding_in_bot_toml_names_the_file_and_key(tmp_path: Path, text: s
 def test_the_older_key_is_known_only_in_discord(tmp_path: Path) -> None:
     path = tmp_path / "bot.toml"
     path.write_text("[model]\nsharded = true\n")
-    with pytest.raises(ConfigError, match="unknown key model.sharded"):
+    with pytest.raises(ConfigError, match=r"unknown key model\.sharded"):
         load_config(path)
 
 
