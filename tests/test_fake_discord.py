@@ -17,6 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from tests.fake_discord import FakeDiscord, moderator
+from tests.fake_discord import builders as b
 from tests.fake_discord.plugin import ErrorLogCollector, fail_on_error_logs, fake_discord  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("fail_on_error_logs")
@@ -44,10 +45,16 @@ class TinyBot(commands.Bot):
         """discord.py sleeps 5 s before every IDENTIFY but the first; nothing to wait for here."""
 
 
-def make_bot() -> TinyBot:
+class ShardedTinyBot(TinyBot, commands.AutoShardedBot):
+    pass
+
+
+def make_bot(kind: type[TinyBot] = TinyBot, **options: Any) -> TinyBot:
     intents = discord.Intents.default()
     intents.message_content = True
-    bot = TinyBot(command_prefix="!", intents=intents, chunk_guilds_at_startup=False, guild_ready_timeout=0)
+    bot = kind(
+        command_prefix="!", intents=intents, chunk_guilds_at_startup=False, guild_ready_timeout=0, **options
+    )
 
     @bot.tree.command(description="Pong, with an embed and a button")
     async def ping(interaction: discord.Interaction) -> None:
@@ -111,6 +118,86 @@ async def bot(fake_discord: FakeDiscord) -> AsyncIterator[TinyBot]:
     yield bot
     await bot.close()
     await running
+
+
+@pytest_asyncio.fixture
+async def start_sharded(fake_discord: FakeDiscord) -> AsyncIterator[Any]:
+    """Starts AutoShardedBots running `shard_ids` of `shard_count`; closes them after the test."""
+    point_at(fake_discord)
+    running: list[tuple[TinyBot, asyncio.Task[None]]] = []
+
+    async def start(shard_ids: list[int], shard_count: int) -> TinyBot:
+        bot = make_bot(ShardedTinyBot, shard_ids=shard_ids, shard_count=shard_count)
+        await bot.login(fake_discord.token)
+        running.append((bot, asyncio.create_task(bot.connect())))
+        await asyncio.wait_for(bot.wait_until_ready(), 5)
+        return bot
+
+    yield start
+    for bot, task in running:
+        await bot.close()
+        await task
+
+
+@pytest.mark.asyncio
+async def test_each_server_goes_to_the_shard_discord_routes_it_to(
+    fake_discord: FakeDiscord, start_sharded: Any
+) -> None:
+    """Two sharded clients split 4 shards; each server's READY, GUILD_CREATE and interactions reach only
+    the connection of shard (server id >> 22) % 4, as on Discord."""
+    servers = {shard: fake_discord.add_server(shard, 4) for shard in range(4)}
+    low, high = await start_sharded([0, 1], 4), await start_sharded([2, 3], 4)
+    assert sorted(fake_discord.gateway.shards) == [(0, 4), (1, 4), (2, 4), (3, 4)]
+    assert {g.id for g in low.guilds} == {servers[0][0], servers[1][0]}
+    # The fixed test servers both fall on shard 3 ((id >> 22) % 4 == 3).
+    assert {g.id for g in high.guilds} == {
+        servers[2][0],
+        servers[3][0],
+        fake_discord.guild_id,
+        b.OTHER_GUILD_ID,
+    }
+    assert {g.id: g.shard_id for g in [*low.guilds, *high.guilds]} == {
+        servers[0][0]: 0,
+        servers[1][0]: 1,
+        servers[2][0]: 2,
+        servers[3][0]: 3,
+        fake_discord.guild_id: 3,
+        b.OTHER_GUILD_ID: 3,
+    }
+    await high.tree.sync()
+    for shard, (_, channel) in servers.items():
+        before = len(fake_discord.gateway.delivered)
+        interaction = await fake_discord.slash("ping", channel_id=channel)
+        assert (await interaction.response())["type"] == 4
+        assert fake_discord.gateway.delivered[before:] == [("INTERACTION_CREATE", (shard, 4))]
+
+
+@pytest.mark.asyncio
+async def test_a_server_whose_shard_nobody_runs_gets_no_events(
+    fake_discord: FakeDiscord, start_sharded: Any
+) -> None:
+    _, lonely_channel = fake_discord.add_server(2, 4)
+    bot = await start_sharded([0, 1], 4)
+    await bot.tree.sync()
+    interaction = await fake_discord.slash("ping", channel_id=lonely_channel)
+    assert (
+        await fake_discord.gateway.dispatch("TYPING_START", {"guild_id": str(b.guild_of(lonely_channel))})
+        == 0
+    )
+    assert ("INTERACTION_CREATE", (2, 4)) not in fake_discord.gateway.delivered
+    assert interaction.callback is None  # nobody was sent it, so nobody could answer
+
+
+@pytest.mark.asyncio
+async def test_an_identify_for_a_shard_outside_the_count_is_closed_with_4010(
+    fake_discord: FakeDiscord,
+) -> None:
+    async with aiohttp.ClientSession() as session, session.ws_connect(fake_discord.gateway_url) as ws:
+        assert (await ws.receive_json())["op"] == 10  # HELLO
+        await ws.send_json({"op": 2, "d": {"token": fake_discord.token, "intents": 0, "shard": [4, 4]}})
+        await ws.receive()
+        assert ws.close_code == 4010
+    assert not fake_discord.gateway.identifies and not fake_discord.gateway.sessions
 
 
 @pytest.mark.asyncio

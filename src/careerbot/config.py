@@ -77,8 +77,11 @@ class DiscordConfig:
     # Passive answers (mentions, help-channel posts) being worked on at once; more are dropped, since an
     # answer nobody asked for is not worth a queue that a flood of mentions could grow without end.
     passive_in_flight: int = 8
-    sharded: bool = False  # AutoShardedBot, for bots in very many servers
-    shard_count: int = 0  # with sharded: 0 lets Discord recommend a count
+    # Sharding, which Discord requires past 2,500 servers. shard_count 0: one gateway connection, no
+    # sharding; N: the bot's N shards in all (the same N in every process); "auto": Discord's recommended
+    # count, all in this process. shard_ids: the shards of shard_count this process runs (empty: all).
+    shard_count: int | str = 0
+    shard_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ def config_from_mapping(raw: dict[str, Any], base_dir: Path, source: Path | None
     knowledge = _section(raw, "knowledge", {"dir": "knowledge"}, source)
     index = _section(raw, "index", {"dir": "var/index", **_defaults(IndexConfig, skip="dir")}, source)
     storage = _section(raw, "storage", {"database": "var/careerbot.sqlite3"}, source)
-    discord = _section(raw, "discord", _defaults(DiscordConfig), source)
+    discord = _section(raw, "discord", _defaults(DiscordConfig), source, _old_sharding(raw, source))
     model = _section(raw, "model", {**_defaults(ModelConfig, skip="tuned"), "tuned": ""}, source)
     answering = _section(raw, "answering", _defaults(AnsweringConfig), source)
     _check_range(answering, "answering", "min_score", -1.0, 1.0, source)
@@ -132,7 +135,7 @@ def config_from_mapping(raw: dict[str, Any], base_dir: Path, source: Path | None
     _check_range(discord, "discord", "passive_min_score", -1.0, 1.0, source)
     _check_range(discord, "discord", "cooldown_uses", 1, 1000, source)
     _check_range(discord, "discord", "cooldown_seconds", 0.0, 86_400.0, source)
-    _check_range(discord, "discord", "shard_count", 0, 100_000, source)
+    _check_shards(discord, source)
     _check_range(discord, "discord", "passive_in_flight", 1, 1000, source)
     _check_range(discord, "discord", "retention_days", 1, 3650, source)
     _check_range(discord, "discord", "review_days", 1, 3650, source)
@@ -159,12 +162,21 @@ def _defaults(cls: type[Any], skip: str = "") -> dict[str, Any]:
     return {f.name: f.default for f in dataclasses.fields(cls) if f.name != skip}
 
 
-def _section(raw: dict[str, Any], name: str, defaults: dict[str, Any], source: Path | None) -> dict[str, Any]:
+def _section(
+    raw: dict[str, Any],
+    name: str,
+    defaults: dict[str, Any],
+    source: Path | None,
+    translated: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The table's values over the defaults, each checked against its default's type. `translated`: keys
+    of an older release already turned into today's (they take part in the checks as if written so)."""
     table = raw.get(name, {})
     if not isinstance(table, dict):
         raise ConfigError(f"{_where(source)}[{name}] must be a table")
     values = dict(defaults)
-    for key, value in table.items():
+    current = {k: v for k, v in table.items() if k not in OLD_KEYS.get(name, ())}
+    for key, value in (current | (translated or {})).items():
         if key in SECRET_KEYS:  # the value is not repeated: it may be a real secret
             raise ConfigError(
                 f"{_where(source)}{name}.{key}: secrets never go in this file (it is kept in git); "
@@ -176,6 +188,7 @@ def _section(raw: dict[str, Any], name: str, defaults: dict[str, Any], source: P
             )
         expected = type(defaults[key])
         ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+        ok = ok or (name, key, value) == ("discord", "shard_count", AUTO)
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value, ok = float(value), True
         if expected is tuple:  # lists of ids
@@ -184,9 +197,71 @@ def _section(raw: dict[str, Any], name: str, defaults: dict[str, Any], source: P
             )
             value = tuple(value) if ok else value
         if not ok:
-            raise ConfigError(f"{_where(source)}{name}.{key} must be {_type_name(expected)}, got {value!r}")
+            kind = 'a whole number or "auto"' if key == "shard_count" else _type_name(expected)
+            raise ConfigError(f"{_where(source)}{name}.{key} must be {kind}, got {value!r}")
         values[key] = value
     return values
+
+
+# Keys of earlier releases, by section, read and turned into today's settings so an old bot.toml keeps
+# working (_old_sharding).
+OLD_KEYS = {"discord": frozenset({"sharded"})}
+AUTO = "auto"  # discord.shard_count: Discord's recommended count
+MAX_SHARDS = 100_000
+
+
+def _old_sharding(raw: dict[str, Any], source: Path | None) -> dict[str, Any]:
+    """`sharded = true/false` (with `shard_count`, 0 meaning Discord's recommendation) was the setting before
+    shard_ids; the same choice is now shard_count alone: 0, a count, or "auto"."""
+    table = raw.get("discord", {})
+    if not isinstance(table, dict) or "sharded" not in table:
+        return {}
+    sharded, count = table["sharded"], table.get("shard_count", 0)
+    if not isinstance(sharded, bool):
+        raise ConfigError(f"{_where(source)}discord.sharded must be true or false, got {sharded!r}")
+    if "shard_ids" in table:
+        raise ConfigError(
+            f"{_where(source)}discord.sharded is the older setting and cannot go with shard_ids: remove it "
+            "(shard_count alone now says whether the bot is sharded)"
+        )
+    if not sharded:
+        return {"shard_count": 0}  # as before: one connection, whatever shard_count said
+    return {"shard_count": AUTO if count == 0 else count}
+
+
+def _check_shards(discord: dict[str, Any], source: Path | None) -> None:
+    problem = shard_problem(
+        discord["shard_ids"], discord["shard_count"], "discord.shard_ids", "discord.shard_count"
+    )
+    if problem:
+        raise ConfigError(f"{_where(source)}{problem}")
+
+
+def shard_problem(
+    shard_ids: tuple[int, ...], shard_count: int | str, ids_name: str, count_name: str
+) -> str | None:
+    """What is wrong with running `shard_ids` of `shard_count`, naming the settings as the operator wrote
+    them (bot.toml keys or command-line options); None if nothing is."""
+    if shard_count == AUTO:
+        if shard_ids:
+            return (
+                f'{ids_name} needs a fixed {count_name}, not "auto": every process must split the same '
+                "number of shards"
+            )
+        return None
+    assert isinstance(shard_count, int)
+    if not 0 <= shard_count <= MAX_SHARDS:
+        return f'{count_name} must be between 0 and {MAX_SHARDS} (or "auto"), got {shard_count}'
+    if shard_ids and shard_count == 0:
+        return f"{ids_name} needs {count_name}: the total number of shards, the same in every process"
+    outside = sorted(i for i in set(shard_ids) if not 0 <= i < shard_count)
+    if outside:
+        listed = ", ".join(map(str, outside))
+        return f"{ids_name}: shard id {listed} outside 0..{shard_count - 1} ({count_name} is {shard_count})"
+    repeated = sorted(i for i in set(shard_ids) if shard_ids.count(i) > 1)
+    if repeated:
+        return f"{ids_name} lists shard {', '.join(map(str, repeated))} more than once"
+    return None
 
 
 def _check_range(

@@ -26,6 +26,9 @@ OWNER_ID = 1_100_000_000_000_000_030
 OTHER_GUILD_ID = 1_100_000_000_000_000_040
 OTHER_CHANNEL_ID = 1_100_000_000_000_000_041
 DEFAULT_USER_ID = 1_100_000_000_000_000_031
+# More servers, for sharding tests (server_on_shard): ids from here on, each with one channel, id + 1.
+SERVER_BASE = (1_200_000_000_000_000_000 >> 22) << 22
+_MAX_SERVERS = 1 << 20
 
 # Permission bits: view, send, embed links, attach files, read history, add reactions, use app commands,
 # send in threads. The bot gets only these, as in a server that follows least privilege.
@@ -105,14 +108,29 @@ def text_channel(id: int, name: str, position: int, guild_id: int = GUILD_ID) ->
     return {"id": str(id), "type": 0, "guild_id": str(guild_id), "name": name, "position": position}
 
 
+def server_on_shard(shard_id: int, shard_count: int) -> int:
+    """A server whose events Discord sends to shard `shard_id` of `shard_count` ((id >> 22) % count).
+    Its one channel, "general", has the server's id + 1."""
+    first = SERVER_BASE >> 22
+    return (first + (shard_id - first) % shard_count) << 22
+
+
+def _is_extra_server(guild_id: int) -> bool:
+    return guild_id % (1 << 22) == 0 and 0 <= (guild_id - SERVER_BASE) >> 22 < _MAX_SERVERS
+
+
 def channels(guild_id: int = GUILD_ID) -> list[Payload]:
     if guild_id == OTHER_GUILD_ID:
         return [text_channel(OTHER_CHANNEL_ID, "general", 0, OTHER_GUILD_ID)]
+    if _is_extra_server(guild_id):
+        return [text_channel(guild_id + 1, "general", 0, guild_id)]
     return [text_channel(CHANNEL_ID, "general", 0), text_channel(HELP_CHANNEL_ID, "ml-help", 1)]
 
 
 def guild_of(channel_id: int) -> int:
-    return OTHER_GUILD_ID if channel_id == OTHER_CHANNEL_ID else GUILD_ID
+    if channel_id == OTHER_CHANNEL_ID:
+        return OTHER_GUILD_ID
+    return channel_id - 1 if _is_extra_server(channel_id - 1) else GUILD_ID
 
 
 def guild_create(guild_id: int = GUILD_ID) -> Payload:
@@ -138,11 +156,12 @@ def guild_create(guild_id: int = GUILD_ID) -> Payload:
     }
 
 
-def ready(session_id: str, resume_gateway_url: str, shard: list[int]) -> Payload:
+def ready(session_id: str, resume_gateway_url: str, shard: list[int], guilds: list[int]) -> Payload:
+    """READY for one shard: `guilds` are the servers of that shard, sent as GUILD_CREATE after it."""
     return {
         "v": 10,
         "user": bot_user(),
-        "guilds": [{"id": str(g), "unavailable": True} for g in (GUILD_ID, OTHER_GUILD_ID)],
+        "guilds": [{"id": str(g), "unavailable": True} for g in guilds],
         "session_id": session_id,
         "resume_gateway_url": resume_gateway_url,
         "application": {"id": str(APPLICATION_ID), "flags": 1 << 19},  # GATEWAY_MESSAGE_CONTENT_LIMITED

@@ -39,6 +39,15 @@ class FakeInteraction:
         assert self.callback is not None
         return self.callback
 
+    async def answer(self, timeout: float = 10.0) -> Payload:
+        """What the member ends up seeing: the reply's data, or after a defer (a slow answer, e.g. on a
+        busy machine) the first follow-up, which Discord shows in its place."""
+        response = await self.response(timeout)
+        if response["type"] == 5:
+            return (await self.followups(1, timeout))[0]
+        data: Payload = response["data"]
+        return data
+
     async def followups(self, count: int = 1, timeout: float = 5.0) -> list[Payload]:
         """The first `count` follow-up bodies (POST /webhooks/{app}/{token})."""
         await self._fake.wait_until(

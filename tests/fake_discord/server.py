@@ -93,6 +93,7 @@ class FakeDiscord(UserActions):
         self.commands: dict[int | None, list[Payload]] = {}  # as echoed, with ids; key None = global
         self.synced_payloads: dict[int | None, list[Payload]] = {}  # the last PUT body, for snapshots
         self.port = 0
+        self.recommended_shards = 1  # GET /gateway/bot's advice, which shard_count "auto" follows
         self._faults: list[_Fault] = []
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -142,9 +143,20 @@ class FakeDiscord(UserActions):
     async def dispatch(self, event: str, data: Payload) -> None:
         await self.gateway.dispatch(event, data)
 
-    async def wait_identified(self, timeout: float = 5.0) -> None:
-        """The client sent IDENTIFY and was sent READY and GUILD_CREATE."""
-        await self.wait_until(lambda: bool(self.gateway.identifies), timeout, "the bot to IDENTIFY")
+    def add_server(self, shard_id: int, shard_count: int) -> tuple[int, int]:
+        """The bot joins one more server, on that shard: (server id, its channel id). Sharded bots that
+        connect after this get it in their READY; post or run commands in it with channel_id=."""
+        guild_id = b.server_on_shard(shard_id, shard_count)
+        if guild_id not in self.gateway.servers:
+            self.gateway.servers.append(guild_id)
+        return guild_id, int(b.channels(guild_id)[0]["id"])
+
+    async def wait_identified(self, timeout: float = 5.0, shards: int = 1) -> None:
+        """The client (or, with `shards`, that many shard connections in all) sent IDENTIFY and was sent
+        READY and its GUILD_CREATEs."""
+        await self.wait_until(
+            lambda: len(self.gateway.identifies) >= shards, timeout, f"{shards} IDENTIFY(s)"
+        )
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0, what: str = "it") -> None:
         """Waits until `predicate()` holds: checked on every request and gateway event, and every 20 ms
@@ -266,7 +278,7 @@ class FakeDiscord(UserActions):
 
     def _gateway_bot(self, rec: RecordedRequest, m: re.Match[str]) -> Payload:
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return {"url": self.gateway_url, "shards": 1, "session_start_limit": limit}
+        return {"url": self.gateway_url, "shards": self.recommended_shards, "session_start_limit": limit}
 
     def _commands(self, rec: RecordedRequest, m: re.Match[str]) -> list[Payload]:
         if int(m["app"]) != self.application_id:
@@ -373,7 +385,8 @@ class FakeDiscord(UserActions):
 
     def _create_message(self, rec: RecordedRequest, m: re.Match[str]) -> Payload:
         channel_id = int(m["channel"])
-        if channel_id not in (self.channel_id, self.help_channel_id, b.OTHER_CHANNEL_ID):
+        known = [int(c["id"]) for g in self.gateway.servers for c in b.channels(g)]
+        if channel_id not in known:
             raise DiscordError(404, 10003, "Unknown Channel", f"message to unknown channel {channel_id}")
         data = self._checked(rec.json)
         extra: Payload = {}

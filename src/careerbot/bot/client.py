@@ -14,7 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from careerbot.bot.shared import NO_MENTIONS, log_failure, reply_privately, report_failure
-from careerbot.config import DiscordConfig
+from careerbot.config import AUTO, DiscordConfig
 from careerbot.curation.curator import Curator
 from careerbot.curation.store import Store
 from careerbot.engine.answering import Answer, Answerer
@@ -40,12 +40,24 @@ def point_at(settings: DiscordConfig) -> None:
 
 
 def create_bot(engine: LiveEngine, store: Store, settings: DiscordConfig, **options: Any) -> CareerBot:
-    """A plain bot, or with `sharded = true` in bot.toml discord.py's AutoShardedBot, which runs several
-    gateway connections in one process (shard_count 0 asks Discord for its recommended count)."""
-    if settings.sharded:
-        options["shard_count"] = settings.shard_count or None
-        return ShardedCareerBot(engine, store, settings, **options)
-    return CareerBot(engine, store, settings, **options)
+    """A plain bot on one gateway connection, or, when bot.toml or the command line asks for shards,
+    discord.py's AutoShardedBot running exactly this process's shards (see `shard_options`)."""
+    sharding = shard_options(settings)
+    if sharding is None:
+        return CareerBot(engine, store, settings, **options)
+    return ShardedCareerBot(engine, store, settings, **sharding, **options)
+
+
+def shard_options(settings: DiscordConfig) -> dict[str, Any] | None:
+    """AutoShardedBot's arguments: None for no sharding; shard_count None asks Discord for its
+    recommended count; shard_ids None runs all shard_count shards here. Discord routes each server to
+    shard (server id >> 22) % shard_count, so processes that share one shard_count and split the ids
+    between them serve every server exactly once."""
+    if settings.shard_count == AUTO:
+        return {"shard_count": None}
+    if not settings.shard_count:
+        return None
+    return {"shard_count": settings.shard_count, "shard_ids": list(settings.shard_ids) or None}
 
 
 class CareerBot(commands.Bot):

@@ -28,6 +28,9 @@ def run_bot(config: Config, engine: LiveEngine, token: str) -> None:
 async def _run(config: Config, engine: LiveEngine, token: str) -> None:
     point_at(config.discord)
     store = Store(config.storage.database)
+    if config.discord.shard_count:
+        shards = ", ".join(map(str, config.discord.shard_ids)) or "all"
+        log.info("running shard(s) %s of shard_count %s", shards, config.discord.shard_count)
     try:
         async with create_bot(engine, store, config.discord) as bot:
             await bot.start(token)

@@ -57,6 +57,19 @@ def _parser() -> argparse.ArgumentParser:
     chat.set_defaults(handler=answers.chat)
 
     run = commands.add_parser("run", help="start the Discord bot (token from DISCORD_TOKEN)")
+    run.add_argument(
+        "--shard-ids",
+        type=discord_commands.shard_id_list,
+        metavar="0,1",
+        help="run only these shards of --shard-count (default: discord.shard_ids, else all)",
+    )
+    run.add_argument(
+        "--shard-count",
+        type=discord_commands.shard_count,
+        metavar="N",
+        help='the shards in all, the same N in every process; "auto": Discord\'s count, all here '
+        "(default: discord.shard_count)",
+    )
     run.set_defaults(handler=discord_commands.run)
 
     sync = commands.add_parser("sync", help="register the slash commands with Discord (needs DISCORD_TOKEN)")

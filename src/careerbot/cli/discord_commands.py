@@ -3,14 +3,53 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 
 from careerbot.cli.wiring import EXIT_FAILED, EXIT_OK, EXIT_USAGE, open_live, recover_store
-from careerbot.config import Config
+from careerbot.config import AUTO, Config, ConfigError, DiscordConfig, shard_problem
+
+
+def shard_id_list(text: str) -> tuple[int, ...]:
+    """`--shard-ids 0,1,2`: whole numbers separated by commas (argparse turns the error into exit code 2)."""
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected shard ids separated by commas, such as 0,1, got {text!r}"
+        ) from None
+
+
+def shard_count(text: str) -> int | str:
+    """`--shard-count N`, or "auto" for Discord's recommended count (all shards in this process)."""
+    if text == AUTO:
+        return AUTO
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a whole number or "auto", got {text!r}') from None
+
+
+def with_shards(settings: DiscordConfig, args: argparse.Namespace) -> DiscordConfig:
+    """bot.toml's sharding with --shard-ids and --shard-count over it, checked together; the message
+    names each value as the operator gave it (option or bot.toml key)."""
+    ids = settings.shard_ids if args.shard_ids is None else args.shard_ids
+    count = settings.shard_count if args.shard_count is None else args.shard_count
+    count_from_file = args.shard_count is None and settings.shard_count != 0
+    problem = shard_problem(
+        ids,
+        count,
+        "discord.shard_ids" if args.shard_ids is None else "--shard-ids",
+        "discord.shard_count" if count_from_file else "--shard-count",
+    )
+    if problem:
+        raise ConfigError(problem)
+    return dataclasses.replace(settings, shard_ids=ids, shard_count=count)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
+    config = dataclasses.replace(config, discord=with_shards(config.discord, args))
     token = os.environ.get("DISCORD_TOKEN", "").strip()
     if not token:
         print(
