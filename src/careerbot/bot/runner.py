@@ -10,7 +10,7 @@ import discord
 
 from careerbot.bot.client import CareerBot, create_bot, point_at
 from careerbot.config import Config
-from careerbot.curation.store import Store
+from careerbot.curation.propagation import open_store
 from careerbot.engine.live import LiveEngine
 
 log = logging.getLogger("careerbot")
@@ -27,7 +27,7 @@ def run_bot(config: Config, engine: LiveEngine, token: str) -> None:
 
 async def _run(config: Config, engine: LiveEngine, token: str) -> None:
     point_at(config.discord)
-    store = Store(config.storage.database)
+    store = open_store(config.storage.database, config.knowledge.dir, engine)  # follows other processes
     try:
         async with create_bot(engine, store, config.discord) as bot:
             await bot.start(token)
@@ -56,7 +56,7 @@ def sync_commands(config: Config, engine: LiveEngine, token: str, guild_id: int 
 
 async def _sync(config: Config, engine: LiveEngine, token: str, guild_id: int | None) -> SyncReport:
     point_at(config.discord)
-    store = Store(config.storage.database)
+    store = open_store(config.storage.database, config.knowledge.dir)
     try:
         async with create_bot(engine, store, config.discord) as bot:
             try:
