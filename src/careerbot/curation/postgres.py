@@ -44,6 +44,7 @@ CHANNEL = "careerbot_revisions"  # NOTIFY: a change was published
 # Advisory lock keys (any bigint; these spell "cb" and a number).
 SCHEMA_LOCK, PUBLISH_LOCK, PURGE_LOCK = 0x6362_0001, 0x6362_0002, 0x6362_0003
 CONNECT_SECONDS = 5  # how long start-up waits for the server before saying it cannot connect
+RECONNECT_SECONDS = 5.0
 
 
 class RevisionConflict(Exception):
@@ -89,7 +90,9 @@ class PostgresDatabase:
             timeout=wait_seconds,
             check=ConnectionPool.check_connection,  # a connection the server dropped is replaced, not used
             kwargs={"connect_timeout": CONNECT_SECONDS},
-            reconnect_timeout=float("inf"),  # keep trying while the server restarts
+            # Each try to reconnect backs off (1 s, 2 s, 4 s...): given up after this long, the next
+            # request starts again at once, so a server back after a long outage is used within seconds.
+            reconnect_timeout=RECONNECT_SECONDS,
             open=True,
         )
 

@@ -1,0 +1,109 @@
+"""One careerbot process's curation side on a shared PostgreSQL: its own copy of the knowledge, a live
+engine on the fake encoder, its store, curator and follower. The tests build several in one test
+(`Node.start`), or run each as a separate process (`python -m tests.curation.node URL FOLDER`), which
+reads one command per line on stdin and answers one JSON line on stdout:
+
+    ask QUESTION            -> {"id": answered entry id or null, "answer": its text}
+    edit ENTRY_ID ANSWER    -> {"ok": true, "revision": n} | {"ok": false, "conflict": diff} | {"ok": false, "refused": why}
+    record QUESTION         -> {"asked": id (0: not recorded)}
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from careerbot.config import config_from_mapping
+from careerbot.curation.curator import Curator, Moderator
+from careerbot.curation.postgres import PostgresStore
+from careerbot.curation.propagation import RevisionFollower, open_store, recover
+from careerbot.engine.live import LiveEngine
+from careerbot.engine.loading import load_engine
+from careerbot.knowledge.changes import ChangeConflict, ChangeRejected
+from careerbot.knowledge.codec import entry_fields
+from careerbot.knowledge.writer import KnowledgeWriter
+from tests.fakes import FakeEncoder
+
+
+@dataclass
+class Node:
+    folder: Path
+    live: LiveEngine
+    store: PostgresStore
+    curator: Curator
+    follower: RevisionFollower
+
+    @classmethod
+    def start(cls, url: str, folder: Path, follow: bool = False) -> Node:
+        """Start-up as `careerbot run` does it: recover and catch up, load, then open the store (with
+        `follow`, applying other processes' changes in a thread as they come)."""
+        knowledge = folder / "knowledge"
+        recover(knowledge, url)
+        config = config_from_mapping(
+            {"knowledge": {"dir": str(knowledge)}, "index": {"dir": str(folder / "index")}}, base_dir=folder
+        )
+        encoder = FakeEncoder()
+        engine, _ = load_engine(config, encoder=encoder)
+        live = LiveEngine(config, encoder, engine)
+        store = open_store(url, knowledge, live if follow else None)
+        assert isinstance(store, PostgresStore)
+        curator = Curator(KnowledgeWriter(knowledge, live.snapshot), store, live)
+        return cls(folder, live, store, curator, RevisionFollower(store, KnowledgeWriter(knowledge), live))
+
+    def close(self) -> None:
+        self.live.flush()
+        self.store.close()
+
+    def answer_of(self, entry_id: str) -> str:
+        entry = self.live.answerer.knowledge.get(entry_id)
+        return str(getattr(entry, "answer", ""))
+
+    def edit(self, entry_id: str, answer: str, moderator: str = "mod") -> int:
+        """Changes the entry's answer from what this process's file holds; the revision's id."""
+        current = self.curator.writer.current(entry_id)
+        assert current is not None
+        fields = entry_fields(current[1]) or {}
+        fields = {key: value for key, value in fields.items() if key not in ("id", "reviewed_on")}
+        outcome = self.curator.edit(
+            entry_id, {**fields, "answer": answer}, current[1], Moderator(7, moderator)
+        )
+        return outcome.revision_id
+
+
+def copy_knowledge(source: Path, folder: Path) -> Path:
+    """A process's own folder holding a copy of the knowledge."""
+    shutil.copytree(source, folder / "knowledge")
+    return folder
+
+
+def serve(node: Node) -> None:
+    for line in sys.stdin:
+        command, _, rest = line.strip().partition(" ")
+        reply: dict[str, Any]
+        if command == "ask":
+            answer = node.live.answerer.answer(rest)
+            reply = {"id": answer.id, "answer": node.answer_of(answer.id) if answer.id else None}
+        elif command == "edit":
+            entry_id, _, text = rest.partition(" ")
+            try:
+                reply = {"ok": True, "revision": node.edit(entry_id, text)}
+            except ChangeConflict as conflict:
+                reply = {"ok": False, "conflict": conflict.diff}
+            except ChangeRejected as refused:
+                reply = {"ok": False, "refused": str(refused)}
+        elif command == "record":
+            reply = {"asked": node.store.record_question(rest, None, 0.1, True, "slash")}
+        else:
+            reply = {"error": f"unknown command {command!r}"}
+        print(json.dumps(reply), flush=True)
+
+
+if __name__ == "__main__":
+    started = Node.start(sys.argv[1], Path(sys.argv[2]), follow=True)
+    print(json.dumps({"ready": True}), flush=True)
+    serve(started)
+    started.close()
