@@ -5,79 +5,16 @@ restarted under them is reconnected to by itself. Waits are bounded polls, not t
 
 from __future__ import annotations
 
-import json
-import os
-import select
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.curation.node import NodeProcess as Process
 from tests.curation.node import copy_knowledge
 from tests.postgres import Cluster
-
-PROJECT = Path(__file__).resolve().parents[2]
-REPLY_SECONDS = 120.0  # start-up loads the engine; generous, since the machine may be busy
-
-
-class Process:
-    """One node process, spoken to one line at a time."""
-
-    def __init__(self, url: str, folder: Path) -> None:
-        self.url, self.folder = url, folder
-        self.popen = subprocess.Popen(
-            [sys.executable, "-m", "tests.curation.node", url, str(folder)],
-            cwd=PROJECT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(PROJECT)},
-        )
-        assert self.reply() == {"ready": True}
-
-    def reply(self) -> dict[str, Any]:
-        assert self.popen.stdout is not None
-        ready, _, _ = select.select([self.popen.stdout], [], [], REPLY_SECONDS)
-        assert ready, f"no reply from the process in {self.folder}"
-        line = self.popen.stdout.readline()
-        assert line, f"the process in {self.folder} ended"
-        return dict(json.loads(line))
-
-    def say(self, command: str) -> dict[str, Any]:
-        assert self.popen.stdin is not None
-        self.popen.stdin.write(command + "\n")
-        self.popen.stdin.flush()
-        return self.reply()
-
-    def answer(self, question: str) -> str | None:
-        return self.say(f"ask {question}")["answer"]
-
-    def until_answered(self, question: str, expected: str, seconds: float = 60.0) -> None:
-        deadline = time.monotonic() + seconds
-        while (answer := self.answer(question)) != expected:
-            assert time.monotonic() < deadline, f"{self.folder.name} still answers {answer!r}"
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        """Ends it as an operator would (stdin closed, the node closes its store), or kills it."""
-        assert self.popen.stdin is not None and self.popen.stdout is not None
-        if not self.popen.stdin.closed:
-            try:
-                self.popen.stdin.close()
-            except BrokenPipeError:  # it was killed
-                pass
-        try:
-            self.popen.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait()
-        self.popen.stdout.close()
 
 
 @pytest.fixture

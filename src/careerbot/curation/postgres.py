@@ -66,7 +66,10 @@ def redacted(url: str) -> str:
 def scrubbed(error: BaseException, url: str) -> str:
     """psycopg's message, one line, without the URL's password even if the server echoed it."""
     text = " ".join(str(error).split())
-    password = psycopg.conninfo.conninfo_to_dict(url).get("password")
+    try:
+        password = psycopg.conninfo.conninfo_to_dict(url).get("password")
+    except psycopg.Error:  # a malformed URL: its password is whatever follows user:
+        password = match[1] if (match := re.search(r"://[^:/@?]*:([^@/?]*)@", url)) else None
     return text.replace(str(password), "***") if password else text
 
 
@@ -78,7 +81,7 @@ class PostgresDatabase:
         try:
             with psycopg.connect(url, connect_timeout=CONNECT_SECONDS) as connection:
                 _bring_up_to_date(connection)
-        except (psycopg.Error, psycopg.ProgrammingError) as error:  # ProgrammingError: a malformed URL
+        except psycopg.Error as error:  # including a malformed URL
             raise StoreError(
                 f"cannot use the database {redacted(url)}: {scrubbed(error, url)} "
                 "(check [storage] database in bot.toml, or CAREERBOT_DATABASE_URL)"
