@@ -12,6 +12,7 @@ import pytest
 
 from careerbot.config import ConfigError, config_from_mapping
 from careerbot.curation.propagation import recover
+from careerbot.curation.store import StoreError
 from tests.postgres import Cluster, execute, free_port
 
 SECRET = "hunter2-not-for-logs"
@@ -46,19 +47,24 @@ def careerbot_run(tmp_path: Path, url: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("where", ["nobody listens", "no such database", "malformed"])
-def test_an_unusable_database_stops_start_up_in_one_line_without_the_password(
-    where: str, tmp_path: Path, postgres: Cluster
-) -> None:
-    port = free_port() if where == "nobody listens" else postgres.port
-    url = f"postgresql://careerbot:{SECRET}@127.0.0.1:{port}/no_such_database"
-    if where == "malformed":  # psycopg's message repeats this URL, password and all
-        url = f"postgresql://careerbot:{SECRET}@127.0.0.1:{port}:what/no_such_database"
-    ran = careerbot_run(tmp_path, url)
+def test_an_unreachable_database_stops_start_up_in_one_line_without_the_password(tmp_path: Path) -> None:
+    ran = careerbot_run(tmp_path, f"postgresql://careerbot:{SECRET}@127.0.0.1:{free_port()}/careerbot")
     assert ran.returncode == 1 and ran.stdout == ""
     [line] = ran.stderr.splitlines()
-    assert line.startswith("careerbot: cannot use the database postgresql://careerbot:***@127.0.0.1")
-    assert SECRET not in ran.stderr and "CAREERBOT_DATABASE_URL" in line
+    assert line.startswith("careerbot: cannot use the database postgresql://careerbot:***@127.0.0.1:")
+    assert "Connection refused" in line and SECRET not in ran.stderr and "CAREERBOT_DATABASE_URL" in line
+
+
+@pytest.mark.parametrize("where", ["no such database", "malformed"])
+def test_a_wrong_url_is_refused_without_the_password(where: str, tmp_path: Path, postgres: Cluster) -> None:
+    url = f"postgresql://careerbot:{SECRET}@127.0.0.1:{postgres.port}/no_such_database"
+    if where == "malformed":  # psycopg's message repeats this URL, password and all
+        url = f"postgresql://careerbot:{SECRET}@127.0.0.1:{postgres.port}:what/no_such_database"
+    with pytest.raises(StoreError) as refused:
+        recover(tmp_path, url)
+    message = str(refused.value)
+    assert message.startswith("cannot use the database postgresql://careerbot:***@127.0.0.1:")
+    assert "\n" not in message and SECRET not in message
 
 
 def test_start_up_creates_the_schema_in_an_empty_database(postgres: Cluster, tmp_path: Path) -> None:
