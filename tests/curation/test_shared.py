@@ -180,3 +180,28 @@ def test_the_database_going_away_between_the_record_and_the_done_puts_the_files_
     eventually(lambda: a.edit("pytorch", "Whole."))  # the refused change's row is dropped: it blocks nothing
     assert execute(a.store._pg.url, "SELECT COUNT(*) FROM revisions") == [(1,)]
     assert b.follower.catch_up() == 1 and b.answer_of("pytorch") == "Whole."
+
+
+def test_a_change_cut_short_by_a_kill_is_dropped_if_unwritten_and_published_if_written(
+    start: Callable[[str], Node], url: str, tmp_path: Path
+) -> None:
+    a, b = start("a"), start("b")
+    folder = tmp_path / "a" / "knowledge"
+    pytorch, salary = folder / "faq/stack/pytorch.yaml", folder / "faq/career/salary.yaml"
+    a.close()  # as if killed: a recorded two changes, wrote the files of the second only
+    unwritten = PostgresStore(url, a.store.node)
+    old_pytorch, old_salary = pytorch.read_text(), salary.read_text()
+    new_salary = old_salary.replace("It depends on country and seniority.", "Written before the kill.")
+    unwritten.begin_revision("pytorch", "faq/stack/pytorch.yaml", None, 7, "mod", "edit", old_pytorch, "x")
+    unwritten.begin_revision(
+        "salary", "faq/career/salary.yaml", None, 7, "mod", "edit", old_salary, new_salary
+    )
+    salary.write_text(new_salary)
+    unwritten.close()
+    said = recover(folder, url)  # a's start-up
+    assert [line.split(" (")[0] for line in said] == [
+        "dropped the interrupted edit of entry 'pytorch' by mod",
+        "finished the interrupted edit of entry 'salary' by mod",
+    ]
+    assert pytorch.read_text() == old_pytorch and b.store.history("pytorch") == []
+    assert b.follower.catch_up() == 1 and b.answer_of("salary") == "Written before the kill."
