@@ -4,6 +4,8 @@ engine on the fake encoder, its store, curator and follower. The tests build sev
 reads one command per line on stdin and answers one JSON line on stdout:
 
     ask QUESTION            -> {"id": answered entry id or null, "answer": its text}
+    open ENTRY_ID           -> {"opened": true}: the entry's text now is what its next edit starts from
+                               (a moderator's form); else an edit starts from the file as it is then
     edit ENTRY_ID ANSWER    -> {"ok": true, "revision": n} | {"ok": false, "conflict": diff} | {"ok": false, "refused": why}
     record QUESTION         -> {"asked": id (0: not recorded)}
     wait ENTRY_ID ANSWER    -> {"at": time.monotonic() when the live engine first serves ANSWER for it}
@@ -72,10 +74,14 @@ class Node:
         entry = self.live.answerer.knowledge.get(entry_id)
         return str(getattr(entry, "answer", ""))
 
-    def edit(self, entry_id: str, answer: str, moderator: str = "mod") -> int:
-        """Changes the entry's answer from what this process's file holds; the revision's id."""
+    def edit(
+        self, entry_id: str, answer: str, moderator: str = "mod", started_from: str | None = None
+    ) -> int:
+        """Changes the entry's answer from `started_from` (default: what this process's file holds now);
+        the revision's id."""
         current = self.curator.writer.current(entry_id)
         assert current is not None
+        current = (current[0], started_from or current[1])
         fields = entry_fields(current[1]) or {}
         fields = {key: value for key, value in fields.items() if key not in ("id", "reviewed_on")}
         outcome = self.curator.edit(
@@ -148,16 +154,24 @@ class NodeProcess:
 
 
 def serve(node: Node) -> None:
+    opened: dict[str, str] = {}
     for line in sys.stdin:
         command, _, rest = line.strip().partition(" ")
         reply: dict[str, Any]
         if command == "ask":
             answer = node.live.answerer.answer(rest)
             reply = {"id": answer.id, "answer": node.answer_of(answer.id) if answer.id else None}
+        elif command == "open":
+            current = node.curator.writer.current(rest)
+            opened[rest] = current[1] if current else ""
+            reply = {"opened": current is not None}
         elif command == "edit":
             entry_id, _, text = rest.partition(" ")
             try:
-                reply = {"ok": True, "revision": node.edit(entry_id, text)}
+                reply = {
+                    "ok": True,
+                    "revision": node.edit(entry_id, text, started_from=opened.pop(entry_id, None)),
+                }
             except ChangeConflict as conflict:
                 reply = {"ok": False, "conflict": conflict.diff}
             except ChangeRejected as refused:

@@ -36,7 +36,9 @@ def test_three_processes_edit_conflict_kill_and_database_restart(
     p2.until_answered("pytorch uses", "Edited through p0.")
     assert "Edited through p0." in (p2.folder / "knowledge/faq/stack/pytorch.yaml").read_text()
 
-    # a conflict across processes: p1 and p2 edit scikit-learn from the same version; one is refused
+    # a conflict across processes: p1 and p2 edit scikit-learn from the same version; one is refused (by
+    # the database, or by p2's file if p2 applied p1's change first: with the difference either way)
+    assert p1.say("open scikit-learn")["opened"] and p2.say("open scikit-learn")["opened"]
     first, second = p1.say("edit scikit-learn From p1."), p2.say("edit scikit-learn From p2.")
     assert first["ok"] and not second["ok"] and "+answer: From p1." in second["conflict"]
     p0.until_answered("sklearn uses", "From p1.")
