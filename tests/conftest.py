@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from careerbot.config import Config, config_from_mapping
 from tests.fakes import FakeEncoder
+from tests.postgres import Cluster, binaries
 
 pytest_plugins = ["tests.fake_discord.plugin"]
 
@@ -123,3 +125,14 @@ def config(tmp_path: Path, knowledge_dir: Path) -> Config:
 @pytest.fixture
 def fake_encoder() -> FakeEncoder:
     return FakeEncoder()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster for the session (tests.postgres); skipped only without its binaries."""
+    found = binaries()
+    if found is None:
+        pytest.skip("PostgreSQL's initdb and pg_ctl are not installed (Debian: apt-get install postgresql)")
+    cluster = Cluster(found)
+    yield cluster
+    cluster.remove()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,9 +85,15 @@ class DiscordConfig:
     shard_ids: tuple[int, ...] = ()
 
 
+# Overrides storage.database when set: a PostgreSQL URL may hold a password, which bot.toml must not.
+DATABASE_URL_VARIABLE = "CAREERBOT_DATABASE_URL"
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
+
+
 @dataclass(frozen=True)
 class StorageConfig:
-    database: Path
+    # A SQLite file (one process), or a PostgreSQL URL (a str) that several processes share.
+    database: Path | str
 
 
 @dataclass(frozen=True)
@@ -150,12 +157,28 @@ def config_from_mapping(raw: dict[str, Any], base_dir: Path, source: Path | None
     return Config(
         knowledge=KnowledgeConfig(dir=base_dir / knowledge["dir"]),
         index=IndexConfig(**{**index, "dir": base_dir / index["dir"]}),
-        storage=StorageConfig(database=base_dir / storage["database"]),
+        storage=StorageConfig(database=_database(storage["database"], base_dir, source)),
         model=ModelConfig(**{**model, "tuned": base_dir / model["tuned"] if model["tuned"] else None}),
         answering=AnsweringConfig(**answering),
         discord=DiscordConfig(**discord),
         source=source,
     )
+
+
+def _database(value: str, base_dir: Path, source: Path | None) -> Path | str:
+    """storage.database, or the environment's CAREERBOT_DATABASE_URL: a PostgreSQL URL stays as it is,
+    anything else is a SQLite file relative to bot.toml. The value is never repeated in a message."""
+    where = f"{_where(source)}storage.database"
+    if url := os.environ.get(DATABASE_URL_VARIABLE, "").strip():
+        value, where = url, f"{DATABASE_URL_VARIABLE} (it overrides storage.database)"
+    if value.startswith(DATABASE_SCHEMES):
+        return value
+    if "://" in value:
+        scheme = value.split("://", 1)[0]
+        raise ConfigError(
+            f"{where}: {scheme}:// is not a database careerbot knows; use postgresql://... or a file"
+        )
+    return base_dir / value
 
 
 def _defaults(cls: type[Any], skip: str = "") -> dict[str, Any]:

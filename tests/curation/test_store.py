@@ -1,36 +1,44 @@
+"""The store, the same on both engines: each test runs on SQLite and on PostgreSQL (tests.postgres)."""
+
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
-from careerbot.curation.store import Store
-from tests.stored import declined_questions, votes_given
+import pytest
+
+from careerbot.curation.store import Store, StoreError
+from tests.curation.conftest import Database
 
 
-def test_questions_and_feedback_are_kept_without_user_ids(tmp_path: Path) -> None:
-    database = tmp_path / "db" / "careerbot.sqlite3"
-    store = Store(database)
+def test_questions_and_feedback_are_kept_without_user_ids(database: Database) -> None:
+    store = database.open()
     asked = store.record_question("pytorch vs tf", "pytorch-vs-tensorflow", 0.81, False, "slash")
     declined = store.record_question("capital of peru", None, 0.1, True, "mention")
     store.record_feedback(asked, "pytorch-vs-tensorflow", helpful=False)
     store.close()
 
-    reopened = Store(database)  # survives a restart
+    reopened = database.open()  # survives a restart
     record = reopened.asked(asked)
     assert record is not None and record.answer_id == "pytorch-vs-tensorflow" and not record.abstained
-    assert reopened.asked(declined) is not None and declined_questions(database) == ["capital of peru"]
-    assert votes_given(database) == [("pytorch vs tf", "pytorch-vs-tensorflow", False)]
+    assert reopened.asked(declined) is not None
+    assert database.sql("SELECT question FROM asked WHERE abstained = 1") == [("capital of peru",)]
+    votes = "SELECT asked.question, feedback.answer_id, feedback.helpful FROM feedback JOIN asked ON asked.id = feedback.asked_id"
+    assert database.sql(votes) == [("pytorch vs tf", "pytorch-vs-tensorflow", 0)]
     assert reopened.asked(999) is None
     reopened.close()
 
     columns = {
-        row[1]
+        name
         for table in ("asked", "feedback")
-        for row in sqlite3.connect(tmp_path / "db" / "careerbot.sqlite3").execute(
-            f"PRAGMA table_info({table})"
+        for (name,) in database.sql(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?"
+            if database.engine == "postgresql"
+            else "SELECT name FROM pragma_table_info(?)",
+            (table,),
         )
     }
-    assert not {c for c in columns if "user" in c or "author" in c or "member" in c}
+    assert "question" in columns and not {c for c in columns if "user" in c or "author" in c or "member" in c}
 
 
 def record(store: Store, entry_id: str, who: str, action: str, before: str | None, after: str | None) -> int:
@@ -41,8 +49,8 @@ def record(store: Store, entry_id: str, who: str, action: str, before: str | Non
     return revision_id
 
 
-def test_revisions_keep_who_when_and_both_versions(tmp_path: Path) -> None:
-    store = Store(tmp_path / "careerbot.sqlite3")
+def test_revisions_keep_who_when_and_both_versions(database: Database) -> None:
+    store = database.open()
     first = record(store, "jupyter", "mod", "add", None, "v1")
     second = record(store, "jupyter", "other", "edit", "v1", "v2")
     record(store, "pytorch", "mod", "remove", "p", None)
@@ -59,15 +67,28 @@ def test_revisions_keep_who_when_and_both_versions(tmp_path: Path) -> None:
     store.close()
 
 
-def test_a_revision_is_history_only_once_finished(tmp_path: Path) -> None:
-    store = Store(tmp_path / "careerbot.sqlite3")
+def test_a_moderator_id_from_discord_fits(database: Database) -> None:
+    """Discord ids are 64-bit: PostgreSQL's INTEGER would refuse them."""
+    store = database.open()
+    revision_id = store.begin_revision(
+        "jupyter", "faq/stack/jupyter.yaml", None, 2**62, "mod", "add", None, "v1"
+    )
+    store.finish_revision(revision_id)
+    assert store.history("jupyter")[0].moderator_id == 2**62
+    store.close()
+
+
+def test_a_revision_is_history_only_once_finished(database: Database) -> None:
+    store = database.open()
     pending = store.begin_revision(
         "jupyter", "faq/skills/jupyter.yaml", "faq/stack/jupyter.yaml", 7, "mod", "edit", "v1", "v2"
     )
-    dropped = store.begin_revision("jupyter", "faq/stack/jupyter.yaml", None, 7, "mod", "edit", "v2", "v3")
+    store.drop_revision(pending)
+    pending = store.begin_revision(
+        "jupyter", "faq/skills/jupyter.yaml", "faq/stack/jupyter.yaml", 7, "mod", "edit", "v1", "v2"
+    )
     assert store.history("jupyter") == [] and store.revision(pending) is None
-    assert [r.id for r in store.unfinished_revisions()] == [pending, dropped]
-    store.drop_revision(dropped)
+    assert [r.id for r in store.unfinished_revisions()] == [pending]
     store.finish_revision(pending)
     [revision] = store.history("jupyter")
     assert (revision.id, revision.moved_from, store.unfinished_revisions()) == (
@@ -76,6 +97,15 @@ def test_a_revision_is_history_only_once_finished(tmp_path: Path) -> None:
         [],
     )
     store.close()
+
+
+def test_drafts_survive_a_restart(database: Database) -> None:
+    store = database.open()
+    draft = store.save_draft({"entry_id": "jupyter", "text": "x"})
+    store.close()
+    reopened = database.open()
+    assert reopened.draft(draft) == {"entry_id": "jupyter", "text": "x"} and reopened.draft(draft + 1) is None
+    reopened.close()
 
 
 OLD_REVISIONS = """
@@ -94,10 +124,21 @@ def test_a_database_from_before_moves_were_recorded_keeps_its_history(tmp_path: 
     [revision] = store.history("jupyter")
     assert (revision.after, revision.moved_from) == ("v1", None)
     store.close()
+    with sqlite3.connect(tmp_path / "careerbot.sqlite3") as db:
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
 
 
-def test_gaps_stats_and_purge(tmp_path: Path) -> None:
-    store = Store(tmp_path / "careerbot.sqlite3")
+def test_the_schema_version_is_recorded_and_a_newer_one_refused(database: Database) -> None:
+    database.open().close()
+    database.open().close()  # opening again changes nothing
+    assert database.sql("SELECT version FROM schema_version") == [(2,)]
+    database.sql("UPDATE schema_version SET version = 3")
+    with pytest.raises(StoreError, match="schema version 3, newer than this careerbot knows"):
+        database.open()
+
+
+def test_gaps_stats_and_purge(database: Database) -> None:
+    store = database.open()
     declined = store.record_question("capital of peru", None, 0.1, True, "slash")
     low = store.record_question("pytorch vs jax?", "pytorch", 0.47, False, "slash")
     good = store.record_question("sklearn uses", "scikit-learn", 0.9, False, "slash")
@@ -108,9 +149,9 @@ def test_gaps_stats_and_purge(tmp_path: Path) -> None:
     assert store.gaps(low_score=0.5) == ["mle salary", "pytorch vs jax?", "capital of peru"]
     assert store.most_asked(2) == [("scikit-learn", 2), ("pytorch", 1)]
     assert store.votes() == {"salary": (0, 1), "scikit-learn": (1, 0)}
-    with sqlite3.connect(tmp_path / "careerbot.sqlite3") as db:  # two questions and a vote from long ago
-        db.execute("UPDATE asked SET asked_at = asked_at - 100 * 86400 WHERE id IN (?, ?)", (declined, low))
-        db.execute("UPDATE feedback SET given_at = given_at - 100 * 86400 WHERE asked_id = ?", (unhelpful,))
+    # two questions and a vote from long ago
+    database.sql("UPDATE asked SET asked_at = asked_at - 100 * 86400 WHERE id IN (?, ?)", (declined, low))
+    database.sql("UPDATE feedback SET given_at = given_at - 100 * 86400 WHERE asked_id = ?", (unhelpful,))
     assert store.purge(older_than_days=90) == 2
     assert store.gaps(low_score=0.5) == []
     assert store.votes() == {"scikit-learn": (1, 0)}

@@ -10,7 +10,7 @@ import discord
 
 from careerbot.bot.client import CareerBot, create_bot, point_at
 from careerbot.config import Config
-from careerbot.curation.store import Store
+from careerbot.curation.propagation import open_store
 from careerbot.engine.live import LiveEngine
 
 log = logging.getLogger("careerbot")
@@ -27,7 +27,7 @@ def run_bot(config: Config, engine: LiveEngine, token: str) -> None:
 
 async def _run(config: Config, engine: LiveEngine, token: str) -> None:
     point_at(config.discord)
-    store = Store(config.storage.database)
+    store = open_store(config.storage.database, config.knowledge.dir, engine)  # follows other processes
     if config.discord.shard_count:
         shards = ", ".join(map(str, config.discord.shard_ids)) or "all"
         log.info("running shard(s) %s of shard_count %s", shards, config.discord.shard_count)
@@ -59,7 +59,7 @@ def sync_commands(config: Config, engine: LiveEngine, token: str, guild_id: int 
 
 async def _sync(config: Config, engine: LiveEngine, token: str, guild_id: int | None) -> SyncReport:
     point_at(config.discord)
-    store = Store(config.storage.database)
+    store = open_store(config.storage.database, config.knowledge.dir)
     try:
         async with create_bot(engine, store, config.discord) as bot:
             try:

@@ -35,9 +35,11 @@ def open_live(config: Config) -> LiveEngine:
 
 
 def recover_store(config: Config) -> None:
-    """Before the knowledge loads: a damaged database stops start-up here (StoreError), and a change a
-    crash cut short is finished, so the knowledge is whole again (careerbot.curation.journal)."""
-    from careerbot.curation.journal import recover
+    """Before the knowledge loads: a damaged or unreachable database stops start-up here (StoreError), a
+    change a crash cut short is finished, so the knowledge is whole again (careerbot.curation.journal),
+    and with PostgreSQL the changes other processes made meanwhile are applied
+    (careerbot.curation.propagation)."""
+    from careerbot.curation.propagation import recover
 
     for line in recover(config.knowledge.dir, config.storage.database):
         print(f"careerbot: {line}", file=sys.stderr)

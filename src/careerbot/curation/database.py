@@ -1,5 +1,5 @@
-"""careerbot's SQLite database file: its schema, opening it (created, checked, brought up to the current
-schema), and what to tell the operator when it is damaged or cannot be written.
+"""careerbot's SQLite database file: opening it (created, checked, brought up to the current schema of
+careerbot.curation.schema), and what to tell the operator when it is damaged or cannot be written.
 
 A database that is damaged (truncated, a bad header, failing `PRAGMA quick_check`) or cannot be written
 stops start-up with StoreError, whose message says what to do: careerbot never starts over an empty
@@ -10,45 +10,9 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS asked (
-    id INTEGER PRIMARY KEY,
-    asked_at REAL NOT NULL,
-    question TEXT NOT NULL,
-    answer_id TEXT,             -- NULL when careerbot declined
-    score REAL NOT NULL,
-    abstained INTEGER NOT NULL,
-    channel_kind TEXT NOT NULL  -- slash | context-menu | mention | help-channel
-);
-CREATE INDEX IF NOT EXISTS asked_unanswered ON asked (abstained, asked_at);
-CREATE TABLE IF NOT EXISTS revisions (
-    id INTEGER PRIMARY KEY,
-    changed_at REAL NOT NULL,
-    entry_id TEXT NOT NULL,
-    path TEXT NOT NULL,
-    moderator_id INTEGER NOT NULL,  -- who changed it: moderators' actions are audited, members' questions not
-    moderator_name TEXT NOT NULL,
-    action TEXT NOT NULL,           -- add | edit | remove | revert
-    before TEXT,                    -- NULL: the entry did not exist
-    after TEXT,                     -- NULL: the entry was removed
-    moved_from TEXT,                -- the entry's file before, when the change moved it to `path`
-    done INTEGER NOT NULL DEFAULT 1 -- 0: recorded before its files were written (careerbot.curation.journal)
-);
-CREATE INDEX IF NOT EXISTS revisions_entry ON revisions (entry_id, id);
-CREATE TABLE IF NOT EXISTS drafts (
-    id INTEGER PRIMARY KEY,
-    created_at REAL NOT NULL,
-    payload TEXT NOT NULL           -- JSON: a moderator's pending change, named by id in a button or modal
-);
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY,
-    given_at REAL NOT NULL,
-    asked_id INTEGER NOT NULL REFERENCES asked (id),
-    answer_id TEXT NOT NULL,
-    helpful INTEGER NOT NULL
-);
-"""
+from careerbot.curation.schema import NewerSchema, bring_up_to_date
 
 
 class StoreError(Exception):
@@ -56,8 +20,6 @@ class StoreError(Exception):
     that cannot be finished): start-up stops. The message says why and what to do, in one paragraph."""
 
 
-# Columns added since the first release: a database made before gets them on opening.
-ADDED_COLUMNS = {"revisions": (("moved_from", "TEXT"), ("done", "INTEGER NOT NULL DEFAULT 1"))}
 DAMAGE = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 
 
@@ -77,10 +39,9 @@ def open_database(path: Path) -> sqlite3.Connection:
         raise StoreError(_cannot_write(path, error)) from None
     try:
         if existed and (check := connection.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
-            raise StoreError(_damaged(path, f"PRAGMA quick_check: {check}"))
+            raise StoreError(_damaged(path, "PRAGMA quick_check: " + " ".join(check.split())))
         connection.execute("PRAGMA journal_mode=WAL")
-        connection.executescript(SCHEMA)
-        _add_new_columns(connection)
+        _bring_up_to_date(connection)
     except sqlite3.DatabaseError as error:
         connection.close()
         damaged = getattr(error, "sqlite_errorname", "") in DAMAGE
@@ -91,12 +52,25 @@ def open_database(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def _add_new_columns(connection: sqlite3.Connection) -> None:
-    for table, columns in ADDED_COLUMNS.items():
-        present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
-        for name, declaration in columns:
-            if name not in present:
-                connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+def _bring_up_to_date(connection: sqlite3.Connection) -> None:
+    """Creates what is missing, in one transaction; refuses a database from a newer careerbot."""
+
+    def run(statement: str) -> Any:
+        row = connection.execute(statement).fetchone()
+        return row[0] if row else None
+
+    def columns(table: str) -> set[str]:
+        return {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        bring_up_to_date("sqlite", run, columns)
+    except BaseException as error:
+        connection.execute("ROLLBACK")
+        if isinstance(error, NewerSchema):
+            raise StoreError(str(error)) from None
+        raise
+    connection.execute("COMMIT")
 
 
 def _damaged(path: Path, reason: str) -> str:

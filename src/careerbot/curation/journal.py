@@ -26,15 +26,26 @@ made the change, when a write fails (e.g. a read-only knowledge folder): the mod
 
 A file changed by hand after the crash (it holds neither text) is left as it is, the row is dropped,
 and start-up names the file.
+
+With PostgreSQL (several processes, careerbot.curation.postgres) the database also decides conflicts:
+recording a change is refused with the difference when another process changed the entry first. Marking
+it done publishes it to every process, so it must not fail silently: if the database went away after the
+files were written, they are put back, the row is dropped (once the database is back) and the moderator
+is told nothing was changed. So at start-up an unfinished row whose files were not written at all is
+dropped there, not finished: its moderator was refused or saw no answer. Never one without the other:
+files changed without a published revision, or a revision published whose files were never written.
 """
 
 from __future__ import annotations
 
+import difflib
 import sqlite3
 from pathlib import Path
 
-from careerbot.curation.store import Revision, Store, StoreError
-from careerbot.knowledge.changes import Change, ChangeRejected
+from careerbot.curation.postgres import RevisionConflict
+from careerbot.curation.store import DatabaseUnavailable, Revision, Store, StoreError
+from careerbot.files import write_text_atomically
+from careerbot.knowledge.changes import Change, ChangeConflict, ChangeRejected
 from careerbot.knowledge.problems import Problem
 from careerbot.knowledge.writer import KnowledgeWriter
 
@@ -46,6 +57,7 @@ class RevisionJournal:
         self.store, self.root, self.action = store, root, action
         self.moderator_id, self.moderator_name = moderator_id, moderator_name
         self.revision_id = 0
+        self._change: Change | None = None
 
     def begin(self, change: Change) -> int:
         moved_from = change.moved_from.relative_to(self.root).as_posix() if change.moved_from else None
@@ -60,17 +72,53 @@ class RevisionJournal:
                 change.before,
                 change.after,
             )
-        except sqlite3.Error as error:  # nothing is written unless it can be audited
-            message = f"careerbot cannot record the change in its database ({error}); nothing was changed"
-            problem = Problem(self.root / "faq", None, "database", message)
-            raise ChangeRejected([problem], invalid=False) from error
+        except (sqlite3.Error, DatabaseUnavailable) as error:  # nothing is written unless it can be audited
+            raise self._refused(f"careerbot cannot record the change in its database ({error})") from error
+        except RevisionConflict as conflict:  # another process changed the entry first
+            raise ChangeConflict(
+                change.moved_from or change.path, _difference(change, conflict.head)
+            ) from None
+        self._change = change
         return self.revision_id
 
     def finish(self, intent: int) -> None:
-        self.store.finish_revision(intent)
+        try:
+            self.store.finish_revision(intent)
+        except DatabaseUnavailable as error:  # the files are written: put them back, so nothing is half done
+            if self._change is not None:
+                _put_back(self._change)
+            self.store.drop_revision(intent)
+            raise self._refused(f"the database went away before the change was recorded ({error})") from error
+
+    def _refused(self, why: str) -> ChangeRejected:
+        message = f"{why}; nothing was changed. Try again once the database is back."
+        return ChangeRejected([Problem(self.root / "faq", None, "database", message)], invalid=False)
 
     def abandon(self, intent: int) -> None:
         self.store.drop_revision(intent)
+
+
+def _difference(change: Change, head: Revision) -> str:
+    """What the moderator started from against what the database holds for the entry now."""
+    diff = "".join(
+        difflib.unified_diff(
+            (change.before or "").splitlines(keepends=True),
+            (head.after or "").splitlines(keepends=True),
+            fromfile="what you started from",
+            tofile=f"revision #{head.id} by {head.moderator_name} (another careerbot process)",
+        )
+    )
+    return diff or f"(revision #{head.id} by {head.moderator_name} created or removed the entry meanwhile)"
+
+
+def _put_back(change: Change) -> None:
+    """Each file the change wrote back to its text before."""
+    for path, (before, after) in change.files().items():
+        on_disk = path.read_text(encoding="utf-8") if path.is_file() else None
+        if on_disk == after and before is not None:
+            write_text_atomically(path, before)
+        elif on_disk == after:
+            path.unlink(missing_ok=True)
 
 
 def finish_interrupted(writer: KnowledgeWriter, store: Store) -> list[str]:
@@ -88,8 +136,11 @@ def finish_interrupted(writer: KnowledgeWriter, store: Store) -> list[str]:
 
 
 def _finish(writer: KnowledgeWriter, store: Store, revision: Revision) -> str:
-    change = _change_of(writer, revision)
+    change = change_of(writer, revision)
     what = f"the interrupted {revision.action} of entry {revision.entry_id!r} by {revision.moderator_name}"
+    if change is not None and not store.finish_unwritten and _unwritten(writer, change):
+        store.drop_revision(revision.id)
+        return f"dropped {what} (revision #{revision.id}): none of its files was written"
     try:
         finished = change is not None and writer.redo(change)
     except OSError as error:
@@ -105,6 +156,10 @@ def _finish(writer: KnowledgeWriter, store: Store, revision: Revision) -> str:
     return f"left {what} unfinished: {revision.path} changed since (by hand?); check that file"
 
 
+def _unwritten(writer: KnowledgeWriter, change: Change) -> bool:
+    return all(writer.read(path) == before for path, (before, _) in change.files().items())
+
+
 def recover(knowledge_dir: Path, database: Path) -> list[str]:
     """At start-up, before the knowledge is loaded: opens the database (StoreError if it is damaged or
     cannot be written) and finishes any interrupted change."""
@@ -115,7 +170,7 @@ def recover(knowledge_dir: Path, database: Path) -> list[str]:
         store.close()
 
 
-def _change_of(writer: KnowledgeWriter, revision: Revision) -> Change | None:
+def change_of(writer: KnowledgeWriter, revision: Revision) -> Change | None:
     """The change a revision row records, if its paths are entry files inside the knowledge folder."""
     path = writer.entry_file(revision.entry_id, writer.root / revision.path)
     moved_from = (
