@@ -21,7 +21,7 @@ from pathlib import Path
 from careerbot.config import load_config
 from careerbot.engine.loading import load_engine
 from careerbot.knowledge.eval_file import load_eval
-from careerbot.retrieval.encoder import SentenceTransformerEncoder
+from careerbot.retrieval.torch_encoder import SentenceTransformerEncoder
 
 REPO = Path(__file__).resolve().parents[1]
 
