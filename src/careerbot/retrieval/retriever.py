@@ -8,6 +8,7 @@ the edit. `careerbot index` folds the delta back into a new base.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -42,7 +43,9 @@ class Retriever:
         self.base, self.delta, self.superseded, self.lexical = base, delta, superseded, lexical
         self._encoder = encoder
         self._lexical_weight = lexical_weight
-        self._keywords = LexicalScorer(lexical, lambda item_id: keywords_of(knowledge.get(item_id)))
+        # Cached: an item's keyword text is asked for by every question that finds the item.
+        text_of = functools.lru_cache(maxsize=65536)(lambda item_id: keywords_of(knowledge.get(item_id)))
+        self._keywords = LexicalScorer(lexical, text_of)
 
     @classmethod
     def build(
@@ -129,23 +132,31 @@ class Retriever:
             if len(matches) < TEXTS_PER_ITEM:  # hits arrive best first
                 matches.append((score, kind, part))
         lexical = self._keywords.scores(question, best) if self._lexical_weight > 0 else {}
+        ranked = sorted(
+            (
+                (
+                    sum(score for score, _, _ in matches) / len(matches)
+                    + self._lexical_weight * lexical.get(item_id, 0.0),
+                    item_id,
+                )
+                for item_id, matches in best.items()
+            ),
+            key=lambda pair: (-pair[0], pair[1]),  # ties: the same order every time
+        )
         candidates = []
-        for item_id, matches in best.items():
-            top_score, kind, part = matches[0]
-            keyword = lexical.get(item_id, 0.0)
+        for rank_score, item_id in ranked[:limit]:  # the matched text only for those returned
+            top_score, kind, part = best[item_id][0]
             candidates.append(
                 Candidate(
                     item_id=item_id,
                     score=top_score,
-                    rank_score=sum(score for score, _, _ in matches) / len(matches)
-                    + self._lexical_weight * keyword,
+                    rank_score=rank_score,
                     matched_kind=kind,
                     matched_text=_text_of(self.knowledge.get(item_id), kind, part),
-                    lexical=keyword,
+                    lexical=lexical.get(item_id, 0.0),
                 )
             )
-        candidates.sort(key=lambda c: (-c.rank_score, c.item_id))  # ties: the same order every time
-        return candidates[:limit]
+        return candidates
 
 
 def _best_first(hits: Iterable[tuple[float, str, str, int]]) -> list[tuple[float, str, str, int]]:
