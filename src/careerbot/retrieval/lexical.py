@@ -22,10 +22,11 @@ B = 0.75
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 # bm25s's English stop words (bm25s.stopwords.STOPWORDS_EN; a test checks they are the same), written
 # out because importing bm25s imports scipy: 0.4 s of every start-up, for 33 words.
-_STOPWORDS = frozenset(
-    "a an and are as at be but by for if in into is it no not of on or such that the their then there these "
-    "they this to was will with".split()
-)
+_STOPWORDS = frozenset((
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not",
+    "of", "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was",
+    "will", "with",
+))  # fmt: skip
 
 
 @lru_cache(maxsize=65536)  # candidates repeat across questions; texts are immutable, so caching is safe
@@ -87,7 +88,9 @@ class LexicalStats:
 class LexicalScorer:
     def __init__(self, stats: LexicalStats, text_of: Callable[[str], str]) -> None:
         self._stats = stats
-        self._text_of = text_of
+        # An item's term counts, by id: every question that finds the item needs them, and building its
+        # keyword text to look them up by text cost a third of the ranking. Bounded for huge knowledge.
+        self._counts_of = lru_cache(maxsize=65536)(lambda item_id: _term_counts(text_of(item_id)))
         count = len(stats.lengths)
         self._average_length = stats.total_length / count if count else 1.0
         self._count = count
@@ -104,7 +107,7 @@ class LexicalScorer:
         }
         raw = {}
         for item_id in item_ids:
-            counts = _term_counts(self._text_of(item_id))
+            counts = self._counts_of(item_id)
             found = [(weight, count) for term, weight in idf.items() if (count := counts.get(term))]
             if not found:  # most candidates share no word with the question: skip the arithmetic
                 continue

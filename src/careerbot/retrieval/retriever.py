@@ -8,7 +8,6 @@ the edit. `careerbot index` folds the delta back into a new base.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -43,9 +42,7 @@ class Retriever:
         self.base, self.delta, self.superseded, self.lexical = base, delta, superseded, lexical
         self._encoder = encoder
         self._lexical_weight = lexical_weight
-        # Cached: an item's keyword text is asked for by every question that finds the item.
-        text_of = functools.lru_cache(maxsize=65536)(lambda item_id: keywords_of(knowledge.get(item_id)))
-        self._keywords = LexicalScorer(lexical, text_of)
+        self._keywords = LexicalScorer(lexical, lambda item_id: keywords_of(knowledge.get(item_id)))
 
     @classmethod
     def build(
