@@ -60,6 +60,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--runtimes", default="onnx,onnx-int8,torch")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--seed",
+        type=Path,
+        help="an index folder (with its export) to start from: `careerbot index` then adds only what is missing",
+    )
     args = parser.parse_args()
     runtimes = args.runtimes.split(",")
 
@@ -71,6 +76,8 @@ def main() -> None:
                 shutil.copytree(Path(work) / runtimes[0], folder)
             else:
                 folder.mkdir()
+                if args.seed:
+                    shutil.copytree(args.seed, folder / "index")
             configs[runtime] = settings(folder, runtime)
             subprocess.run(
                 [str(CAREERBOT), "--config", str(configs[runtime]), "index"],
