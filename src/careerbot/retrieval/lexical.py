@@ -88,9 +88,7 @@ class LexicalStats:
 class LexicalScorer:
     def __init__(self, stats: LexicalStats, text_of: Callable[[str], str]) -> None:
         self._stats = stats
-        # An item's term counts, by id: every question that finds the item needs them, and building its
-        # keyword text to look them up by text cost a third of the ranking. Bounded for huge knowledge.
-        self._counts_of = lru_cache(maxsize=65536)(lambda item_id: _term_counts(text_of(item_id)))
+        self._text_of = text_of
         count = len(stats.lengths)
         self._average_length = stats.total_length / count if count else 1.0
         self._count = count
@@ -107,13 +105,10 @@ class LexicalScorer:
         }
         raw = {}
         for item_id in item_ids:
-            counts = self._counts_of(item_id)
-            found = [(weight, count) for term, weight in idf.items() if (count := counts.get(term))]
-            if not found:  # most candidates share no word with the question: skip the arithmetic
-                continue
+            counts = _term_counts(self._text_of(item_id))
             length = self._stats.lengths.get(item_id, 0)
             norm = K1 * ((1 - B) + B * length / self._average_length)
-            score = sum(weight * count / (norm + count) for weight, count in found)
+            score = sum(weight * counts[t] / (norm + counts[t]) for t, weight in idf.items() if counts[t])
             if score > 0:
                 raw[item_id] = score
         best = max(raw.values(), default=0.0)

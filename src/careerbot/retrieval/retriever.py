@@ -129,31 +129,23 @@ class Retriever:
             if len(matches) < TEXTS_PER_ITEM:  # hits arrive best first
                 matches.append((score, kind, part))
         lexical = self._keywords.scores(question, best) if self._lexical_weight > 0 else {}
-        ranked = sorted(
-            (
-                (
-                    sum(score for score, _, _ in matches) / len(matches)
-                    + self._lexical_weight * lexical.get(item_id, 0.0),
-                    item_id,
-                )
-                for item_id, matches in best.items()
-            ),
-            key=lambda pair: (-pair[0], pair[1]),  # ties: the same order every time
-        )
         candidates = []
-        for rank_score, item_id in ranked[:limit]:  # the matched text only for those returned
-            top_score, kind, part = best[item_id][0]
+        for item_id, matches in best.items():
+            top_score, kind, part = matches[0]
+            keyword = lexical.get(item_id, 0.0)
             candidates.append(
                 Candidate(
                     item_id=item_id,
                     score=top_score,
-                    rank_score=rank_score,
+                    rank_score=sum(score for score, _, _ in matches) / len(matches)
+                    + self._lexical_weight * keyword,
                     matched_kind=kind,
                     matched_text=_text_of(self.knowledge.get(item_id), kind, part),
-                    lexical=lexical.get(item_id, 0.0),
+                    lexical=keyword,
                 )
             )
-        return candidates
+        candidates.sort(key=lambda c: (-c.rank_score, c.item_id))  # ties: the same order every time
+        return candidates[:limit]
 
 
 def _best_first(hits: Iterable[tuple[float, str, str, int]]) -> list[tuple[float, str, str, int]]:
