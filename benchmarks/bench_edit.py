@@ -19,7 +19,7 @@ from careerbot.curation.store import Store
 from careerbot.engine.live import LiveEngine
 from careerbot.engine.loading import load_engine
 from careerbot.knowledge.writer import KnowledgeWriter
-from careerbot.retrieval.encoder import SentenceTransformerEncoder
+from careerbot.retrieval.torch_encoder import SentenceTransformerEncoder
 
 REPO = Path(__file__).resolve().parents[1]
 TOOLS = ["Weights and Biases", "Apache Airflow", "Ray", "Optuna", "Feast", "Dask", "Polars", "DVC"]

@@ -92,7 +92,7 @@ def child_start(size: int, encoder_name: str) -> dict[str, Any]:
 
     if encoder_name == "model":
         from careerbot.config import load_config
-        from careerbot.retrieval.encoder import SentenceTransformerEncoder
+        from careerbot.retrieval.torch_encoder import SentenceTransformerEncoder
 
         config = load_config(WORK / "model" / "bot.toml")
         encoder: Any = SentenceTransformerEncoder(config.model)

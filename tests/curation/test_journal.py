@@ -167,9 +167,7 @@ def test_careerbot_run_finishes_an_interrupted_move_before_loading_the_knowledge
 
     settings = tmp_path / "bot.toml"
     settings.write_text(f'[knowledge]\ndir = "{knowledge_dir}"\n[index]\ndir = "{tmp_path / "index"}"\n')
-    monkeypatch.setattr(
-        "careerbot.retrieval.encoder.SentenceTransformerEncoder", lambda _config: FakeEncoder()
-    )
+    monkeypatch.setattr("careerbot.retrieval.runtime.open_encoder", lambda *_: FakeEncoder())
     monkeypatch.setenv("DISCORD_TOKEN", "not-a-real-token")
     started: list[LiveEngine] = []
     monkeypatch.setattr(

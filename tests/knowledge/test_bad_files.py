@@ -26,9 +26,9 @@ OUTPUT_LIMIT = 4_000  # bytes of stderr: a screenful; 6,000 paraphrases once gav
 # Both commands, with the fake encoder standing in for the model; what each says, as JSON.
 BOTH_COMMANDS = """
 import contextlib, io, json, sys
-import careerbot.retrieval.encoder as encoder
+import careerbot.retrieval.runtime as runtime
 from tests.fakes import FakeEncoder
-encoder.SentenceTransformerEncoder = lambda _config: FakeEncoder()
+runtime.open_encoder = lambda *_: FakeEncoder()
 from careerbot.cli import main
 said = {}
 for command in ("validate", "index"):

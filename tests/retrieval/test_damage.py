@@ -162,7 +162,7 @@ def test_index_rebuild_after_damage_writes_a_clean_new_index(
     settings = tmp_path / "bot.toml"
     settings.write_text(f'[knowledge]\ndir = "{knowledge_dir}"\n[index]\ndir = "{config.index.dir}"\n')
     encoder = FakeEncoder()
-    monkeypatch.setattr("careerbot.retrieval.encoder.SentenceTransformerEncoder", lambda _config: encoder)
+    monkeypatch.setattr("careerbot.retrieval.runtime.open_encoder", lambda *_: encoder)
     assert cli.main(["--config", str(settings), "index"]) == 0
     damaged_base = index_file(config, "rows.npz").parent
     noise(damaged_base / "rows.npz")

@@ -48,3 +48,11 @@ def test_updating_the_statistics_equals_building_them_afresh() -> None:
 def test_a_question_of_stop_words_scores_nothing() -> None:
     scorer = LexicalScorer(LexicalStats.build(TEXTS), TEXTS.__getitem__)
     assert scorer.scores("what is the", TEXTS) == {}
+
+
+def test_the_stop_words_are_bm25s_english_ones() -> None:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    from careerbot.retrieval.lexical import _STOPWORDS
+
+    assert frozenset(STOPWORDS_EN) == _STOPWORDS

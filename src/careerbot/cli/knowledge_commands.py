@@ -32,11 +32,27 @@ if TYPE_CHECKING:
 
 def index(args: argparse.Namespace, config: Config) -> int:
     from careerbot.engine.loading import load_engine
+    from careerbot.retrieval.onnx_export import ExportMismatch
+    from careerbot.retrieval.runtime import check_export, open_encoder
 
     print(f"careerbot: indexing {config.knowledge.dir} into {config.index.dir}", file=sys.stderr)
+    encoder = open_encoder(config.model, config.index.dir)  # makes the ONNX export if it is missing
+    try:
+        checked = check_export(encoder, config.model, load_knowledge(config.knowledge.dir))
+    except ExportMismatch as exc:
+        print(f"careerbot: the ONNX export is wrong for this model: {exc}", file=sys.stderr)
+        print('careerbot: index not written; set model.runtime = "torch" in bot.toml', file=sys.stderr)
+        return EXIT_FAILED
+    if checked:
+        print(
+            f"careerbot: ONNX export checked against sentence-transformers on {checked} texts",
+            file=sys.stderr,
+        )
     # Also folds the edits made since the last full build into one base segment (nothing re-embedded),
     # and checksums every index file, where a start checks only the files changed since their last check.
-    _, report = load_engine(config, show_progress=True, rebuild=args.rebuild, compact=True, thorough=True)
+    _, report = load_engine(
+        config, encoder, show_progress=True, rebuild=args.rebuild, compact=True, thorough=True
+    )
     print(f"careerbot: {report.describe()}", file=sys.stderr)
     return EXIT_OK
 
@@ -86,10 +102,10 @@ def validate(args: argparse.Namespace, config: Config) -> int:
             cases, eval_problems = load_eval(path, knowledge)
             eval_count, problems = eval_count + len(cases), problems + eval_problems
     if knowledge is not None and args.semantic and not problems:
-        from careerbot.retrieval.encoder import SentenceTransformerEncoder
+        from careerbot.retrieval.runtime import open_encoder
         from careerbot.retrieval.semantic_duplicates import semantic_duplicates
 
-        problems += semantic_duplicates(knowledge, SentenceTransformerEncoder(config.model))
+        problems += semantic_duplicates(knowledge, open_encoder(config.model, config.index.dir))
     return report_problems(problems, knowledge, eval_count)
 
 

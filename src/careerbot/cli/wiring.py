@@ -23,9 +23,9 @@ def open_live(config: Config) -> LiveEngine:
     keeps the LiveEngine, which /kb reload can swap without a restart."""
     from careerbot.engine.live import LiveEngine
     from careerbot.engine.loading import load_engine
-    from careerbot.retrieval.encoder import SentenceTransformerEncoder
+    from careerbot.retrieval.runtime import open_encoder
 
-    encoder = SentenceTransformerEncoder(config.model)
+    encoder = open_encoder(config.model, config.index.dir)
     engine, report = load_engine(config, encoder=encoder)
     if not report.loaded:
         print(f"careerbot: {report.describe()}", file=sys.stderr)

@@ -58,9 +58,9 @@ def load_engine(
     segment (no embedding); `thorough` checksums every index file, even those unchanged since their last
     check. A damaged index is rebuilt (re-embedding only what was lost) and saved."""
     if encoder is None:
-        from careerbot.retrieval.encoder import SentenceTransformerEncoder
+        from careerbot.retrieval.runtime import open_encoder
 
-        encoder = SentenceTransformerEncoder(config.model)
+        encoder = open_encoder(config.model, config.index.dir)
     from careerbot.retrieval import persistence
 
     started = time.perf_counter()

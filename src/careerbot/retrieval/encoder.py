@@ -1,4 +1,9 @@
-"""Text -> unit vectors. The only module that imports sentence-transformers (lazily: it costs ~6 s)."""
+"""Text -> unit vectors: the Encoder protocol, and which model the settings name.
+
+Two runtimes implement it with the same vectors: ONNX Runtime (retrieval.onnx_encoder) and
+sentence-transformers on torch (retrieval.torch_encoder); retrieval.runtime picks one. This module
+imports neither.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import os
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,51 +36,13 @@ class Encoder(Protocol):
     def encode_documents(self, texts: Sequence[str], show_progress: bool = False) -> Vectors: ...
 
 
-class SentenceTransformerEncoder:
-    def __init__(self, config: ModelConfig) -> None:
-        go_offline()
-        from sentence_transformers import SentenceTransformer
-
-        if config.tuned is not None and not config.tuned.is_dir():
-            raise ConfigError(
-                f"model.tuned: no model folder at {config.tuned} (run `careerbot tune`, or remove the key)"
-            )
-        location, self._model_id = resolve_model(config.location)
-        self._model: Any = SentenceTransformer(location, device="cpu")
-        self._batch_size = config.batch_size
-        # Renamed in sentence-transformers 6; the old name warns there.
-        get_dimension = (
-            getattr(self._model, "get_embedding_dimension", None)
-            or self._model.get_sentence_embedding_dimension
+def model_source(model: ModelConfig) -> tuple[str, str]:
+    """Where the configured model loads from, and its id (see resolve_model)."""
+    if model.tuned is not None and not model.tuned.is_dir():
+        raise ConfigError(
+            f"model.tuned: no model folder at {model.tuned} (run `careerbot tune`, or remove the key)"
         )
-        dimension = get_dimension()
-        if not dimension:
-            raise ValueError(f"model {config.name!r} does not report an embedding dimension")
-        self._dimension = int(dimension)
-
-    @property
-    def model_id(self) -> str:
-        return self._model_id
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
-
-    def encode_queries(self, texts: Sequence[str]) -> Vectors:
-        return self._encode(self._model.encode_query, texts, show_progress=False)
-
-    def encode_documents(self, texts: Sequence[str], show_progress: bool = False) -> Vectors:
-        return self._encode(self._model.encode_document, texts, show_progress)
-
-    def _encode(self, method: Any, texts: Sequence[str], show_progress: bool) -> Vectors:
-        vectors = method(
-            list(texts),
-            batch_size=self._batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=show_progress,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self._dimension)
+    return resolve_model(model.location)
 
 
 def go_offline() -> None:

@@ -1,0 +1,51 @@
+"""Opens the encoder bot.toml's `model.runtime` names, making the ONNX export first if it is missing."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from careerbot.config import ModelConfig
+from careerbot.knowledge import KnowledgeBase
+from careerbot.retrieval import onnx_encoder
+from careerbot.retrieval.encoder import Encoder, model_source
+
+# The ONNX export lives in this folder under index.dir: made from the installed model, never committed.
+EXPORT_FOLDER = "encoder"
+
+log = logging.getLogger(__name__)
+
+
+def open_encoder(model: ModelConfig, index_dir: Path) -> Encoder:
+    """The encoder bot.toml asks for. With an ONNX runtime, a missing or stale export (of another model,
+    or of an older version of it) is made first: that imports torch once, in this process only."""
+    if model.runtime == "torch":
+        from careerbot.retrieval.torch_encoder import SentenceTransformerEncoder
+
+        return SentenceTransformerEncoder(model)
+    folder = index_dir / EXPORT_FOLDER
+    source_id = model_source(model)[1]
+    stale = onnx_encoder.stale_reason(folder, source_id)
+    if stale is not None:
+        from careerbot.retrieval.onnx_export import export_onnx
+
+        log.warning("careerbot: %s; exporting the model to ONNX (imports torch, about 10 s, once)", stale)
+        export_onnx(model, folder)
+    return onnx_encoder.OnnxEncoder(
+        folder,
+        source_id,
+        quantised=model.runtime == "onnx-int8",
+        threads=model.threads,
+        batch_size=model.batch_size,
+    )
+
+
+def check_export(encoder: Encoder, model: ModelConfig, knowledge: KnowledgeBase) -> int:
+    """For an ONNX encoder: checks its export against sentence-transformers on every text of `knowledge`
+    not checked before (imports torch if there is any), raising onnx_export.ExportMismatch if one differs.
+    Returns how many texts were checked."""
+    if not isinstance(encoder, onnx_encoder.OnnxEncoder):
+        return 0
+    from careerbot.retrieval.onnx_export import verify_knowledge
+
+    return verify_knowledge(model, encoder.folder, knowledge)
