@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import sys
 
-import careerbot.retrieval.encoder
+import careerbot.retrieval.runtime
 from careerbot import cli
 from tests.fakes import FakeEncoder
 
 if __name__ == "__main__":
-    careerbot.retrieval.encoder.SentenceTransformerEncoder = lambda _config: FakeEncoder()  # type: ignore[assignment,misc]
+    careerbot.retrieval.runtime.open_encoder = lambda *_: FakeEncoder()  # type: ignore[assignment]
     raise SystemExit(cli.main(sys.argv[1:]))

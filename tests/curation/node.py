@@ -195,7 +195,7 @@ if __name__ == "__main__":
     encoder = None
     if "--real-model" in sys.argv:
         from careerbot.config import ModelConfig
-        from careerbot.retrieval.encoder import SentenceTransformerEncoder
+        from careerbot.retrieval.torch_encoder import SentenceTransformerEncoder
 
         encoder = SentenceTransformerEncoder(ModelConfig())
     started = Node.start(sys.argv[1], Path(sys.argv[2]), follow=True, encoder=encoder)
