@@ -46,6 +46,7 @@ def test_integer_is_accepted_for_a_number(tmp_path: Path) -> None:
         ("[answering]\nrelated = true\n", "answering.related must be a whole number, got True"),
         ("[answering]\nmin_scor = 0.5\n", "unknown key answering.min_scor"),
         ("[answering]\nrelated = 99\n", "answering.related must be between 0 and 10"),
+        ("[answering]\nuncertain_margin = -0.1\n", "answering.uncertain_margin must be between 0.0 and 2.0"),
         ("[modle]\nname = 'x'\n", "unknown section [modle]"),
         ("[model]\nname = \n", "not valid TOML"),
         ("model = 3\n", "[model] must be a table"),

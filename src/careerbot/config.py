@@ -67,6 +67,11 @@ class AnsweringConfig:
     related: int = 3
     max_question_chars: int = 1000
     lexical_weight: float = 0.1
+    # A best match scoring in [uncertain_from, uncertain_below) with the runner-up within uncertain_margin
+    # in the ranking gets "did you mean" choices instead of an answer (measured on dev: see bot.toml).
+    uncertain_from: float = 0.60
+    uncertain_below: float = 0.65
+    uncertain_margin: float = 0.02
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,9 @@ def config_from_mapping(raw: dict[str, Any], base_dir: Path, source: Path | None
     _check_range(answering, "answering", "related", 0, 10, source)
     _check_range(answering, "answering", "max_question_chars", 20, 100_000, source)
     _check_range(answering, "answering", "lexical_weight", 0.0, 1.0, source)
+    _check_range(answering, "answering", "uncertain_from", -1.0, 1.0, source)
+    _check_range(answering, "answering", "uncertain_below", -1.0, 1.0, source)
+    _check_range(answering, "answering", "uncertain_margin", 0.0, 2.0, source)
     _check_range(model, "model", "batch_size", 1, 4096, source)
     _check_range(model, "model", "threads", 1, 256, source)
     if model["runtime"] not in RUNTIMES:

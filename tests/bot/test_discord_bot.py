@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import time
@@ -148,6 +149,30 @@ async def test_not_what_i_meant_offers_the_next_candidates(
     values = [option["value"] for option in select["options"]]
     assert "vs-data-scientist" not in values and values
     assert votes_given(database) == [("mle vs ds", "vs-data-scientist", False)]
+
+
+async def test_an_uncertain_answer_offers_choices_that_open_an_entry(
+    fake_discord: Any, start_bot: StartBot, config: Config, database: Path
+) -> None:
+    # A band wide enough that every answer is uncertain: the reply is the "did you mean" menu.
+    band = dataclasses.replace(
+        config.answering, uncertain_from=-1.0, uncertain_below=1.0, uncertain_margin=2.0
+    )
+    unsure = dataclasses.replace(config, answering=band)
+    encoder = FakeEncoder()
+    engine, _ = load_engine(unsure, encoder=encoder)
+    await start_bot(LiveEngine(unsure, encoder, engine))
+    interaction = await fake_discord.slash("ask", {"question": "mle vs ds"})
+    data = (await interaction.response())["data"]
+    assert data["embeds"][0]["title"] == "Not sure: did you mean..."
+    assert "How is an ML engineer different from a data scientist?" in data["embeds"][0]["description"]
+    assert not [i for i in custom_ids(interaction.message) if i.startswith(("cb:fb:", "cb:alt:"))]
+    [select] = [c for c in components_of(interaction.message) if c["custom_id"].startswith("cb:open:")]
+    chosen = select["options"][0]["value"]
+    assert chosen == "vs-data-scientist" and 2 <= len(select["options"]) <= 3
+    reply = await (await fake_discord.select(interaction.message, select["custom_id"], [chosen])).response()
+    assert reply["data"]["embeds"][0]["footer"]["text"].endswith(chosen)
+    assert declined_questions(database) == ["mle vs ds"], "an uncertain reply is logged as not answered"
 
 
 async def test_the_related_select_opens_an_entry(fake_discord: Any, start_bot: StartBot) -> None:

@@ -65,3 +65,22 @@ def test_a_declined_answer_says_so_and_offers_near_misses() -> None:
 def test_clip_marks_what_it_cut() -> None:
     assert clip("abcdef", 4) == "abc…"
     assert clip("abc", 4) == "abc"
+
+
+def test_an_uncertain_reply_is_the_choices_not_an_answer() -> None:
+    answer = Answer(
+        question="which framework?",
+        abstained=True,
+        text="Not sure; did you mean one of these?",
+        score=0.62,
+        did_you_mean=(
+            Suggestion("pytorch", "What is PyTorch used for?", 0.62),
+            Suggestion("scikit-learn", "What is scikit-learn for?", 0.61),
+        ),
+        uncertain=True,
+    )
+    embed = answer_embed(answer)
+    assert embed.title == "Not sure: did you mean..."
+    assert embed.description == "- What is PyTorch used for?\n- What is scikit-learn for?"
+    assert "I don't know" not in (embed.title or "") + (embed.description or "")
+    assert not embed.fields, "the choices are the reply, not a second field under one"

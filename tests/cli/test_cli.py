@@ -285,3 +285,50 @@ def test_ask_json_answers_every_line_after_one_that_is_not_utf8(settings: Path) 
     assert bad == {"question": None, "error": "line 2 is not valid UTF-8"}
     assert third["abstained"] and third["question"] == "zebra quantum lasagna"
     assert nul["question"] == "\x00"
+
+
+# Every answer falls in this band, so each reply is "did you mean" choices (uncertain).
+ALL_UNCERTAIN = "[answering]\nuncertain_from = -1.0\nuncertain_below = 1.0\nuncertain_margin = 2.0\n"
+
+
+def test_ask_in_the_uncertain_band_prints_choices_not_an_answer(
+    settings: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    settings.write_text(settings.read_text() + ALL_UNCERTAIN)
+    assert run(settings, "ask", "mle vs ds") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Not sure; did you mean:")
+    assert "  - How is an ML engineer different from a data scientist?  [vs-data-scientist]" in out
+    assert "Data scientists explore; ML engineers ship." not in out and "confidence:" not in out
+    monkeypatch.setattr(sys, "stdin", io.StringIO("how much maths for ml do I need\n"))
+    assert run(settings, "ask", "--json") == 0
+    reply = json.loads(capsys.readouterr().out)
+    assert reply["uncertain"] and reply["abstained"] and reply["answer"] is None
+    assert reply["did_you_mean"][0]["id"] == "math-needed" and 2 <= len(reply["did_you_mean"]) <= 3
+
+
+def test_eval_counts_uncertain_replies_apart_and_never_right(
+    settings: Path, knowledge_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sets = knowledge_dir / "eval"
+    sets.mkdir()
+    (sets / "dev.yaml").write_text(
+        "questions:\n"
+        "  - {question: torch for deep learning please, expected: [pytorch]}\n"
+        "  - {question: zebra quantum lasagna, scope: out}\n"
+    )
+    assert run(settings, "eval", "--json") == 0
+    [plain] = json.loads(capsys.readouterr().out)["dev"]
+    assert (plain["hit@1"], plain["uncertain_in_scope"]) == (1.0, 0.0)
+    settings.write_text(settings.read_text() + ALL_UNCERTAIN)
+    assert run(settings, "eval", "--json") == 0
+    [unsure] = json.loads(capsys.readouterr().out)["dev"]
+    assert unsure["uncertain_in_scope"] == 1.0 and unsure["false_decline"] == 0.0
+    assert unsure["hit@1"] == 0.0 and unsure["answered_right"] == 0.0 and unsure["hit@3"] == 1.0
+    assert unsure["decline_recall"] == plain["decline_recall"]
+    assert run(settings, "eval", "--misses") == 0
+    out = capsys.readouterr().out
+    assert "uncertain in/out" in out and "1.000/" in out
+    assert "got uncertain (" in out and "pytorch" in out

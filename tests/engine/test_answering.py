@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from careerbot.config import Config
+from careerbot.config import AnsweringConfig, Config
 from careerbot.engine.answering import Answerer, QuestionError
 from careerbot.engine.loading import load_engine
 from careerbot.retrieval.candidate import Candidate
@@ -95,7 +95,16 @@ def test_answer_many_matches_answer(answerer: Answerer) -> None:
 
 def test_json_shape(answerer: Answerer) -> None:
     data = json.loads(json.dumps(answerer.answer("maths for ml").to_json()))
-    assert set(data) == {"question", "abstained", "answer", "related", "did_you_mean", "language"}
+    assert set(data) == {
+        "question",
+        "abstained",
+        "answer",
+        "related",
+        "did_you_mean",
+        "language",
+        "uncertain",
+    }
+    assert data["uncertain"] is False
     assert data["language"] == "en"
     assert set(data["answer"]) >= {"id", "title", "topic", "score", "text", "sources"}
     assert data["answer"]["id"] == "math-needed"
@@ -152,3 +161,38 @@ def test_a_question_not_in_english_is_told_so_and_not_searched(answerer: Answere
 @pytest.mark.parametrize("question", ["k8s?", "pytorch vs tf", "mle salary?", "azure", "roadmap pls"])
 def test_short_keyword_questions_are_taken_as_english(answerer: Answerer, question: str) -> None:
     assert answerer.answer(question).language == "en"
+
+
+def hit(item_id: str, score: float) -> Candidate:
+    return Candidate(item_id, score, score, "question", "", 0.0)
+
+
+# Scores around the shipped band [0.60, 0.65) with rank margin < 0.02 (bot.toml [answering]).
+BAND_CASES = {
+    "in the band, close runner-up": [
+        hit("pytorch", 0.62),
+        hit("scikit-learn", 0.61),
+        hit("math-needed", 0.5),
+    ],
+    "in the band, clear winner": [hit("pytorch", 0.62), hit("scikit-learn", 0.55)],
+    "below the band, close runner-up": [hit("pytorch", 0.57), hit("scikit-learn", 0.56)],
+    "above the band, close runner-up": [hit("pytorch", 0.70), hit("scikit-learn", 0.69)],
+}
+
+
+def test_a_best_match_in_the_uncertain_band_gets_choices_not_an_answer(answerer: Answerer) -> None:
+    fixed = Answerer(answerer.knowledge, FixedSearcher(BAND_CASES), AnsweringConfig())
+    unsure, clear, below, above = fixed.answer_many(list(BAND_CASES))
+    assert unsure.uncertain and unsure.abstained and unsure.id is None
+    assert [s.id for s in unsure.did_you_mean] == ["pytorch", "scikit-learn", "math-needed"]
+    assert unsure.score == pytest.approx(0.62)
+    assert [a.uncertain or a.abstained for a in (clear, below, above)] == [False, False, False]
+    data = json.loads(json.dumps(unsure.to_json()))
+    assert data["uncertain"] is True and data["abstained"] is True and data["answer"] is None
+    assert [c["id"] for c in data["did_you_mean"]] == ["pytorch", "scikit-learn", "math-needed"]
+
+
+def test_the_uncertain_band_is_configurable_and_can_be_turned_off(answerer: Answerer) -> None:
+    off = dataclasses.replace(AnsweringConfig(), uncertain_below=0.60)  # an empty band
+    fixed = Answerer(answerer.knowledge, FixedSearcher(BAND_CASES), off)
+    assert not any(a.uncertain for a in fixed.answer_many(list(BAND_CASES)))

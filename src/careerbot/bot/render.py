@@ -32,7 +32,14 @@ CONFIDENCE_HINTS = {
 
 
 def answer_embed(answer: Answer) -> discord.Embed:
-    if answer.abstained:
+    if answer.uncertain:
+        # The choices are the reply: a list here, a menu under it (bot.views.answer_view) to open one.
+        embed = discord.Embed(
+            title="Not sure: did you mean...", description=_bullets(s.title for s in answer.did_you_mean)
+        )
+        embed.colour = discord.Colour(COLOURS["low"])
+        embed.set_footer(text="several entries fit about as well: pick one below")
+    elif answer.abstained:
         title = (
             "English only, sorry"
             if answer.language != ENGLISH

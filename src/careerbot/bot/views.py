@@ -148,7 +148,7 @@ class OpenItemSelect(
 
 def answer_view(answer: Answer, asked_id: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    if answer.abstained:
+    if answer.abstained:  # declined, or uncertain: the choices, if any, open from this menu
         if answer.did_you_mean:
             view.add_item(OpenItemSelect(asked_id, list(answer.did_you_mean), placeholder="Did you mean..."))
         return view

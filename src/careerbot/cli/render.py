@@ -15,7 +15,10 @@ def render_answer(answer: Answer, explain: bool = False) -> str:
     lines: list[str] = []
     if answer.truncated:
         lines.append(f"(a long question: answered on its first {len(answer.question)} characters)")
-    if answer.abstained:
+    if answer.uncertain:
+        lines.append(f"Not sure; did you mean: (best score {answer.score:.2f}, with a close runner-up)")
+        lines += [f"  - {s.title}  [{s.id}]" for s in answer.did_you_mean]
+    elif answer.abstained:
         lines.append(answer.text)
     else:
         lines.append(f"{answer.title}  [{answer.id}, {answer.topic}]")
@@ -24,7 +27,7 @@ def render_answer(answer: Answer, explain: bool = False) -> str:
         lines += [f"source: {format_source(source)}" for source in answer.sources]
         if answer.reviewed_on:
             lines.append(f"reviewed: {answer.reviewed_on.isoformat()}")
-    if answer.did_you_mean:
+    if answer.did_you_mean and not answer.uncertain:
         lines.append("did you mean:")
         lines += [f"  - {s.title}  [{s.id}]" for s in answer.did_you_mean]
     if answer.related:
@@ -58,13 +61,15 @@ def format_source(source: Source) -> str:
 def render_eval(reports: list[EvalReport]) -> str:
     header = (
         f"{'threshold':>9} {'hit@1':>6} {'hit@3':>6} {'MRR':>6} {'right':>6} "
-        f"{'in-scope declined':>18} {'out-of-scope declined':>22} {'decline precision':>18}"
+        f"{'in-scope declined':>18} {'out-of-scope declined':>22} {'decline precision':>18} "
+        f"{'uncertain in/out':>17}"
     )
     rows = [header]
     for r in reports:
         rows.append(
             f"{r.threshold:>9.2f} {r.hit_at_1:>6.3f} {r.hit_at_3:>6.3f} {r.mrr:>6.3f} {r.answered_right:>6.3f} "
-            f"{r.false_decline:>18.3f} {r.decline_recall:>22.3f} {r.decline_precision:>18.3f}"
+            f"{r.false_decline:>18.3f} {r.decline_recall:>22.3f} {r.decline_precision:>18.3f} "
+            f"{r.uncertain_in_scope:>11.3f}/{r.uncertain_out_of_scope:.3f}"
         )
     first = reports[0]
     apart = [
@@ -89,7 +94,8 @@ def render_eval(reports: list[EvalReport]) -> str:
     rows.append(
         f"({first.in_scope} in-scope and {first.out_of_scope} out-of-scope questions"
         + "".join(f"; {part}" for part in apart)
-        + "; 'right' = answered, not declined, with an expected entry)"
+        + "; 'right' = answered, not declined, with an expected entry; 'uncertain' = did-you-mean choices"
+        " instead of an answer, counted apart from the declines and never right, not even at hit@1)"
     )
     return "\n".join(rows)
 
@@ -97,10 +103,20 @@ def render_eval(reports: list[EvalReport]) -> str:
 def render_misses(report: EvalReport) -> str:
     rows = [f"misses at threshold {report.threshold:.2f}:"]
     for case, answer in report.misses:
-        got = "declined" if answer.abstained else f"{answer.id} ({answer.score:.2f})"
+        got = (
+            f"uncertain ({answer.score:.2f}): {', '.join(s.id for s in answer.did_you_mean)}"
+            if answer.uncertain
+            else "declined"
+            if answer.abstained
+            else f"{answer.id} ({answer.score:.2f})"
+        )
         got += f" (taken for language {answer.language!r})" if answer.language != case.language else ""
         top = answer.candidates[0] if answer.candidates else None
-        best = f"; top {top.item_id} {top.score:.2f}" if top and answer.abstained else ""
+        best = (
+            f"; top {top.item_id} {top.score:.2f}"
+            if top and answer.abstained and not answer.uncertain
+            else ""
+        )
         want = ", ".join(case.expected) or ("decline" if not case.in_scope else "an entry nobody wrote yet")
         want = want if case.english else f"the English-only reply ({case.language})"
         rows.append(f"  line {case.line}: {case.question!r}\n      want {want}; got {got}{best}")

@@ -25,6 +25,9 @@ HIGH_MARGIN = 0.15
 # Abstentions still suggest entries this close below the threshold: "did you mean ...?".
 SUGGESTION_MARGIN = 0.1
 CANDIDATES_KEPT = 10
+# An uncertain reply offers this many of the best matches instead of an answer.
+UNCERTAIN_CHOICES = 3
+NOT_SURE = "Not sure; did you mean one of these?"
 
 TOPIC_BLURBS = {
     "duties": "what ML engineers do day to day",
@@ -75,6 +78,9 @@ class Answer:
     candidates: tuple[Candidate, ...] = ()
     language: str = ENGLISH  # another code: not answered, the reply says careerbot answers in English
     declined_by: str | None = None  # the out-of-scope entry whose answer is the reply, when one matched
+    # The best match was in the band where it is usually wrong: no answer, only "did you mean" choices.
+    # Also `abstained`, so nothing counts it as answered; `score` is the best match's.
+    uncertain: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of `careerbot ask --json`."""
@@ -96,6 +102,7 @@ class Answer:
             "related": [{"id": s.id, "title": s.title} for s in self.related],
             "did_you_mean": [{"id": s.id, "title": s.title} for s in self.did_you_mean],
             "language": self.language,
+            "uncertain": self.uncertain,
         }
 
 
@@ -159,6 +166,17 @@ class Answerer:
                 candidates=kept,
             )
         top = candidates[0]
+        if self._uncertain(candidates):
+            return Answer(
+                question=question,
+                abstained=True,
+                text=NOT_SURE,
+                score=top.score,
+                did_you_mean=tuple(self._suggestion(c) for c in candidates[:UNCERTAIN_CHOICES]),
+                truncated=truncated,
+                candidates=kept,
+                uncertain=True,
+            )
         item = self._item(top.item_id)
         ties = [
             c
@@ -207,6 +225,14 @@ class Answerer:
             candidates=tuple(candidates),
             declined_by=top.item_id,
         )
+
+    def _uncertain(self, candidates: list[Candidate]) -> bool:
+        """The best match is in the band where the dev set showed it is usually wrong: a score in
+        [uncertain_from, uncertain_below) with the runner-up within uncertain_margin in the ranking."""
+        top = candidates[0]
+        margin = top.rank_score - candidates[1].rank_score if len(candidates) > 1 else 1.0
+        band = self._config.uncertain_from <= top.score < self._config.uncertain_below
+        return band and margin < self._config.uncertain_margin
 
     def _declines(self, item_id: str) -> bool:
         return item_id in self._out_of_scope

@@ -19,13 +19,17 @@ class EvalReport:
     told_english: float  # share of those told so (the rest are misses)
     unlabelled: int  # in scope, answering ids not yet chosen: not scored
     uncovered: int  # in scope, but no entry or passage answers it: a miss whatever is chosen
-    hit_at_1: float  # in scope: the top-ranked item is an expected one (whether or not it was declined)
+    # in scope: the top-ranked item is an expected one and was not offered as one of uncertain choices
+    # (an uncertain reply is never right at 1); a decline below the threshold still counts its top item
+    hit_at_1: float
     hit_at_3: float
     mrr: float
     answered_right: float  # in scope: answered (not declined) with an expected item
-    false_decline: float  # share of in-scope questions declined
-    decline_recall: float  # share of out-of-scope questions declined
+    false_decline: float  # share of in-scope questions declined (uncertain replies apart, below)
+    decline_recall: float  # share of out-of-scope questions declined (uncertain replies apart, below)
     decline_precision: float  # share of declined questions that were out of scope
+    uncertain_in_scope: float = 0.0  # shares given "did you mean" choices instead of an answer
+    uncertain_out_of_scope: float = 0.0
     judged: int = 0  # in-scope English replies a blind reader judged (eval/judged/<set>.yaml)
     judged_relevant: float = 0.0
     judged_wrong: float = 0.0
@@ -48,6 +52,8 @@ class EvalReport:
             "false_decline": round(self.false_decline, 4),
             "decline_recall": round(self.decline_recall, 4),
             "decline_precision": round(self.decline_precision, 4),
+            "uncertain_in_scope": round(self.uncertain_in_scope, 4),
+            "uncertain_out_of_scope": round(self.uncertain_out_of_scope, 4),
             "judged": self.judged,
             "judged_relevant": round(self.judged_relevant, 4),
             "judged_wrong": round(self.judged_wrong, 4),
@@ -68,8 +74,8 @@ def evaluate(
     in_scope = [(c, a) for c, a in english if c.in_scope]
     out_scope = [(c, a) for c, a in english if not c.in_scope]
     ranks = [_rank(c, a) for c, a in in_scope]
-    declined = [a for _, a in (*in_scope, *out_scope) if a.abstained]
-    declined_out = sum(1 for _, a in out_scope if a.abstained)
+    declined = [a for _, a in (*in_scope, *out_scope) if _declined(a)]
+    declined_out = sum(1 for _, a in out_scope if _declined(a))
     misses = [
         (c, a)
         for c, a in english
@@ -83,15 +89,20 @@ def evaluate(
         told_english=_share(sum(1 for _, a in others if a.language != ENGLISH), len(others)),
         unlabelled=len(cases) - len(scored),
         uncovered=sum(1 for c, _ in in_scope if not c.expected),
-        hit_at_1=_share(sum(1 for r in ranks if r == 1), len(ranks)),
+        hit_at_1=_share(
+            sum(1 for r, (_, a) in zip(ranks, in_scope, strict=True) if r == 1 and not a.uncertain),
+            len(ranks),
+        ),
         hit_at_3=_share(sum(1 for r in ranks if r and r <= 3), len(ranks)),
         mrr=_share(sum(1 / r for r in ranks if r), len(ranks)),
         answered_right=_share(
             sum(1 for c, a in in_scope if not a.abstained and a.id in c.expected), len(ranks)
         ),
-        false_decline=_share(sum(1 for _, a in in_scope if a.abstained), len(in_scope)),
+        false_decline=_share(sum(1 for _, a in in_scope if _declined(a)), len(in_scope)),
         decline_recall=_share(declined_out, len(out_scope)),
         decline_precision=_share(declined_out, len(declined)) if declined else 1.0,
+        uncertain_in_scope=_share(sum(1 for _, a in in_scope if a.uncertain), len(in_scope)),
+        uncertain_out_of_scope=_share(sum(1 for _, a in out_scope if a.uncertain), len(out_scope)),
         misses=misses + [(c, a) for c, a in others if a.language == ENGLISH],
         **_judged(english, judgments or {}),
     )
@@ -108,6 +119,11 @@ def _judged(answered: list[tuple[EvalCase, Answer]], judgments: dict[str, Judgme
         "judged_wrong": _share(sum(j.verdict == "wrong" for j in in_scope), len(in_scope)),
         "changed": sum(j.reply != ("declined" if a.abstained else a.id) for j, a in judged),
     }
+
+
+def _declined(answer: Answer) -> bool:
+    """Declined outright: an uncertain reply (choices, no answer) is counted apart."""
+    return answer.abstained and not answer.uncertain
 
 
 def _rank(case: EvalCase, answer: Answer) -> int | None:
