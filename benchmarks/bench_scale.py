@@ -1,20 +1,29 @@
-"""Build, start-up, queries, edits and memory at 1k, 10k and 100k synthetic entries.
+"""Build, start-up, queries, edits and memory at 1k, 10k and 100k synthetic entries, and at 1M texts.
 
     .venv/bin/python benchmarks/bench_scale.py [--sizes 1000,10000,100000] [--rounds 3]
-                                               [--json benchmarks/results/scale.json]
+                                               [--json benchmarks/results/scale.json] [--no-model]
+    .venv/bin/python benchmarks/bench_scale.py --sizes 142857 --rounds 5 --no-model   # 1,000,004 texts
 
 Knowledge comes from benchmarks/synthetic.py (deterministic) and is embedded with its HashEncoder, so
 100k entries (700k texts) build in minutes; the model's own cost is the constant measured by
 bench_answer.py and the "real model" row here. Every measurement runs in a fresh child process, so
 memory figures are that process's own (VmRSS after start, VmHWM for the peak).
 
+Each entry gives 7 embedded texts (question, 5 paraphrases, answer), the article 5 passages: 142,857
+entries are 1,000,004 texts. Sizes up to KEEP_UP_TO are written to var/bench-scale/<size> and kept
+(bench_loop.py and bench_verify.py reuse them); larger ones (about 3 GB of files at 1M texts) go to a
+temporary folder that is deleted when the run ends, also when it fails or is interrupted.
+
 - build: `careerbot index` from nothing: parse, validate, embed, index, save. Above 10k entries the
   whole-set near-duplicate check is left out (it is quadratic; its time is reported at 1k and 10k).
 - start: process start to the first answer, with the index saved by the build; median of --rounds.
-- serve: query latency (p50/p99 over 300 questions, one at a time), the warm-up the bot runs in the
-  background after start (decode every entry, tabulate every phrasing: what browsing and edits need),
-  then --rounds moderator edits (a new paraphrase through Curator: check, write, record, reload), each
-  timed until the new paraphrase is answered with its entry.
+- serve: query latency (p50/p99 over 300 questions, one at a time) right after start ("cold"), the
+  warm-up the bot runs in the background after start (decode every entry, tabulate every phrasing: what
+  browsing and edits need), query latency again over 300 other questions ("warm": the figure the goals
+  name), then --rounds moderator edits (a new paraphrase through Curator live: check, write, record,
+  reload), each timed until the new paraphrase is answered with its entry.
+- disk: the knowledge folder and the index folder after the build (allocated blocks, as `du`).
+- load: the machine's 1-minute load average when each phase started (other work skews the times).
 """
 
 from __future__ import annotations
@@ -25,10 +34,14 @@ import os
 import platform
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +49,11 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 WORK = REPO / "var" / "bench-scale"
 FULL_CHECK_UP_TO = 10_000
+KEEP_UP_TO = 100_000  # larger synthetic folders are temporary
+ENCODER_NOTE = (
+    "synthetic rows: the HashEncoder (benchmarks/synthetic.py) stands in for the model; the model's own,"
+    " constant cost per question is bench_answer.py's, its start-up the 'model' row"
+)
 
 
 def memory_mb() -> dict[str, float]:
@@ -46,26 +64,31 @@ def memory_mb() -> dict[str, float]:
     return {key: int(fields[key].split()[0]) / 1024 for key in ("VmRSS", "RssAnon", "VmHWM")}
 
 
-def settings(size: int) -> Any:
+def disk_mb(folder: Path) -> float:
+    """Allocated size of everything under `folder`, as `du` counts it."""
+    return sum(p.lstat().st_blocks * 512 for p in folder.rglob("*")) / 2**20
+
+
+def settings(size: int, folder: Path | None = None) -> Any:
     from careerbot.config import config_from_mapping
 
-    folder = WORK / f"{size}"
+    folder = folder or WORK / f"{size}"
     return config_from_mapping(
         {"knowledge": {"dir": "knowledge"}, "index": {"dir": "index"}, "storage": {"database": "db"}},
         base_dir=folder,
     )
 
 
-def child_build(size: int) -> dict[str, Any]:
+def child_build(size: int, folder: Path) -> dict[str, Any]:
     sys.path.insert(0, str(HERE))
     from careerbot.engine.loading import load_engine
     from careerbot.knowledge import loader
     from synthetic import HashEncoder, write_knowledge
 
-    folder = WORK / f"{size}"
     shutil.rmtree(folder, ignore_errors=True)
+    started = time.perf_counter()
     write_knowledge(folder / "knowledge", size)
-    figures: dict[str, Any] = {}
+    figures: dict[str, Any] = {"write_s": time.perf_counter() - started}
     if size <= FULL_CHECK_UP_TO:
         started = time.perf_counter()
         loader.validate_knowledge(folder / "knowledge")
@@ -73,7 +96,8 @@ def child_build(size: int) -> dict[str, Any]:
     else:
         loader._duplicate_phrasings = lambda *args: []  # quadratic: see the module docstring
     started = time.perf_counter()
-    _, report = load_engine(settings(size), encoder=HashEncoder())
+    # as `careerbot index` calls it (cli/knowledge_commands.py), with the stand-in encoder
+    _, report = load_engine(settings(size, folder), encoder=HashEncoder(), compact=True, thorough=True)
     seconds = time.perf_counter() - started
     return {
         **figures,
@@ -82,10 +106,12 @@ def child_build(size: int) -> dict[str, Any]:
         "texts": report.documents,
         "full_check": size <= FULL_CHECK_UP_TO,
         "build_peak_mb": memory_mb()["VmHWM"],
+        "knowledge_disk_mb": disk_mb(folder / "knowledge"),
+        "index_disk_mb": disk_mb(folder / "index"),
     }
 
 
-def child_start(size: int, encoder_name: str) -> dict[str, Any]:
+def child_start(size: int, folder: Path, encoder_name: str) -> dict[str, Any]:
     """Prints the moment of its first answer; the parent times from before it spawned this process."""
     sys.path.insert(0, str(HERE))
     from careerbot.engine.loading import load_engine
@@ -99,13 +125,23 @@ def child_start(size: int, encoder_name: str) -> dict[str, Any]:
     else:
         from synthetic import HashEncoder
 
-        config, encoder = settings(size), HashEncoder()
+        config, encoder = settings(size, folder), HashEncoder()
     engine, report = load_engine(config, encoder=encoder)
     engine.answerer.answer("how do I deploy a model to the cloud")
     return {"answered_at": time.time(), "loaded": report.loaded, **memory_mb()}
 
 
-def child_serve(size: int, rounds: int) -> dict[str, Any]:
+def latencies_ms(answer: Any, questions: list[str]) -> dict[str, float]:
+    times = []
+    for question in questions:
+        started = time.perf_counter()
+        answer(question)
+        times.append((time.perf_counter() - started) * 1000)
+    ordered = sorted(times)
+    return {"p50": statistics.median(times), "p99": ordered[round(0.99 * (len(ordered) - 1))]}
+
+
+def child_serve(size: int, folder: Path, rounds: int) -> dict[str, Any]:
     sys.path.insert(0, str(HERE))
     from careerbot.curation.curator import Curator, Moderator
     from careerbot.curation.store import Store
@@ -114,20 +150,19 @@ def child_serve(size: int, rounds: int) -> dict[str, Any]:
     from careerbot.knowledge.writer import KnowledgeWriter
     from synthetic import HashEncoder
 
-    config, encoder = settings(size), HashEncoder()
+    config, encoder = settings(size, folder), HashEncoder()
     engine, _ = load_engine(config, encoder=encoder)
     after_start = memory_mb()["RssAnon"]
     rng = random.Random(3)
-    ids = [f"synthetic-{rng.randrange(size):06d}" for _ in range(300)]
-    questions = [engine.answerer.knowledge.get(i).paraphrases[2] for i in ids]  # type: ignore[union-attr]
-    latencies = []
-    for question in questions:
-        started = time.perf_counter()
-        engine.answerer.answer(question)
-        latencies.append((time.perf_counter() - started) * 1000)
+    ids = [f"synthetic-{rng.randrange(size):06d}" for _ in range(600)]
+    knowledge = engine.answerer.knowledge
+    questions = [knowledge.get(i).paraphrases[2] for i in ids]  # type: ignore[union-attr]
+    cold = latencies_ms(engine.answerer.answer, questions[:300])
     started = time.perf_counter()
-    engine.answerer.knowledge.phrasings()  # what LiveEngine.warm_up_in_background does
+    knowledge.phrasings()  # what LiveEngine.warm_up_in_background does
     warm_up = time.perf_counter() - started
+    warm = latencies_ms(engine.answerer.answer, questions[300:])
+    after_warm_up = memory_mb()
     live = LiveEngine(config, encoder, engine)
     curator = Curator(
         KnowledgeWriter(config.knowledge.dir, live.snapshot), Store(config.storage.database), live
@@ -139,11 +174,15 @@ def child_serve(size: int, rounds: int) -> dict[str, Any]:
         curator.add_paraphrase(entry_id, phrase, Moderator(1, "bench"))
         assert live.answerer.answer(phrase).id == entry_id
         edits.append(time.perf_counter() - started)
-    ordered = sorted(latencies)
+        live.flush()  # the background save of this edit, before the next one is timed
     return {
-        "query_p50_ms": statistics.median(latencies),
-        "query_p99_ms": ordered[round(0.99 * (len(ordered) - 1))],
+        "cold_p50_ms": cold["p50"],
+        "cold_p99_ms": cold["p99"],
+        "query_p50_ms": warm["p50"],
+        "query_p99_ms": warm["p99"],
         "warm_up_s": warm_up,
+        "rss_warm_mb": after_warm_up["VmRSS"],
+        "anon_warm_mb": after_warm_up["RssAnon"],
         "edit_live_s": statistics.median(edits),
         "edits": edits,
         "approximate": engine.retriever.base.index.approximate,
@@ -162,10 +201,10 @@ def run_child(*args: str) -> tuple[dict[str, Any], float]:
     return json.loads(done.stdout.strip().splitlines()[-1]), spawned
 
 
-def start_times(size: int, encoder_name: str, rounds: int) -> dict[str, Any]:
+def start_times(size: int, folder: Path, encoder_name: str, rounds: int) -> dict[str, Any]:
     runs = []
     for _ in range(rounds):
-        result, spawned = run_child("start", str(size), encoder_name)
+        result, spawned = run_child("start", str(size), encoder_name, str(folder))
         if not result["loaded"]:
             sys.exit("start-up had to rebuild the index: the benchmark would be measuring a build")
         runs.append({**result, "seconds": result["answered_at"] - spawned})
@@ -184,7 +223,7 @@ def model_row(rounds: int) -> dict[str, Any]:
     shutil.copytree(REPO / "knowledge", folder / "knowledge")
     (folder / "bot.toml").write_text('[knowledge]\ndir = "knowledge"\n[index]\ndir = "index"\n')
     subprocess.run([REPO / ".venv/bin/careerbot", "--config", folder / "bot.toml", "index"], check=True)
-    return start_times(0, "model", rounds)
+    return start_times(0, folder, "model", rounds)
 
 
 def main() -> None:
@@ -194,21 +233,20 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", type=Path, default=HERE / "results" / "scale.json")
+    parser.add_argument("--no-model", action="store_true", help="leave out the real-model start-up row")
     args = parser.parse_args()
+    # SIGTERM unwinds like Ctrl-C, so the temporary folders are deleted either way
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
     rows: dict[str, dict[str, Any]] = {}
     for size in [int(s) for s in args.sizes.split(",")]:
-        print(f"... {size} entries: build", file=sys.stderr)
-        row, _ = run_child("build", str(size))
-        print(f"... {size} entries: start-up x{args.rounds}", file=sys.stderr)
-        row.update(start_times(size, "hash", args.rounds))
-        print(f"... {size} entries: queries and edits", file=sys.stderr)
-        serve, _ = run_child("serve", str(size), str(args.rounds))
-        row.update({key: value for key, value in serve.items() if key != "anon_after_start_mb"})
-        rows[str(size)] = row
-    print("... real model, shipped knowledge: start-up", file=sys.stderr)
-    rows["model"] = model_row(args.rounds)
+        with work_folder(size) as folder:
+            rows[str(size)] = synthetic_row(size, folder, args.rounds)
+    if not args.no_model:
+        print("... real model, shipped knowledge: start-up", file=sys.stderr)
+        rows["model"] = model_row(args.rounds)
     result = {
         "machine": f"{platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores",
+        "note": ENCODER_NOTE,
         "rounds": args.rounds,
         "rows": rows,
     }
@@ -218,22 +256,61 @@ def main() -> None:
     print(f"(written to {args.json})")
 
 
+@contextmanager
+def work_folder(size: int) -> Iterator[Path]:
+    """var/bench-scale/<size>, kept for the other benchmarks; or, above KEEP_UP_TO, a temporary folder
+    deleted afterwards whatever happens."""
+    if size <= KEEP_UP_TO:
+        yield WORK / f"{size}"
+        return
+    WORK.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{size}-", dir=WORK))
+    try:
+        yield folder
+    finally:
+        print(f"... deleting {folder}", file=sys.stderr)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def synthetic_row(size: int, folder: Path, rounds: int) -> dict[str, Any]:
+    print(f"... {size} entries: build (load {os.getloadavg()[0]:.1f})", file=sys.stderr)
+    row, _ = run_child("build", str(size), str(folder))
+    row["load_build"] = os.getloadavg()[0]
+    print(f"... {size} entries: start-up x{rounds}", file=sys.stderr)
+    row["load_start"] = os.getloadavg()[0]
+    row.update(start_times(size, folder, "hash", rounds))
+    print(f"... {size} entries: queries and edits", file=sys.stderr)
+    row["load_serve"] = os.getloadavg()[0]
+    serve, _ = run_child("serve", str(size), str(rounds), str(folder))
+    row.update({key: value for key, value in serve.items() if key != "anon_after_start_mb"})
+    return row
+
+
 def print_table(result: dict[str, Any]) -> None:
     columns = [
+        ("texts", "texts", "{:,}"),
         ("build_s", "build s", "{:.1f}"),
         ("entries_per_s", "entries/s", "{:.0f}"),
         ("validate_s", "validate s", "{:.1f}"),
         ("start_s", "start s", "{:.2f}"),
+        ("cold_p50_ms", "cold p50 ms", "{:.1f}"),
+        ("cold_p99_ms", "cold p99 ms", "{:.1f}"),
+        ("warm_up_s", "warm-up s", "{:.2f}"),
         ("query_p50_ms", "query p50 ms", "{:.1f}"),
         ("query_p99_ms", "query p99 ms", "{:.1f}"),
-        ("warm_up_s", "warm-up s", "{:.2f}"),
         ("edit_live_s", "edit live s", "{:.2f}"),
         ("rss_after_start_mb", "RSS start MB", "{:.0f}"),
         ("anon_after_start_mb", "anon start MB", "{:.0f}"),
+        ("rss_warm_mb", "RSS warm MB", "{:.0f}"),
+        ("anon_warm_mb", "anon warm MB", "{:.0f}"),
         ("serve_peak_mb", "peak serve MB", "{:.0f}"),
         ("build_peak_mb", "peak build MB", "{:.0f}"),
+        ("knowledge_disk_mb", "knowledge MB", "{:.0f}"),
+        ("index_disk_mb", "index MB", "{:.0f}"),
+        ("load_serve", "load (serve)", "{:.1f}"),
     ]
     print(result["machine"])
+    print(result["note"])
     print(f"{'entries':>8} " + " ".join(f"{title:>13}" for _, title, _ in columns))
     for name, row in result["rows"].items():
         cells = [form.format(row[key]) if key in row else "-" for key, _, form in columns]
@@ -242,13 +319,16 @@ def print_table(result: dict[str, Any]) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
-        kind, size = sys.argv[2], int(sys.argv[3])
+        # --child KIND SIZE [ENCODER | ROUNDS] [FOLDER]; bench_loop.py and bench_verify.py build in WORK
+        kind, size, *rest = sys.argv[2:]
+        extra = rest[:-1] if kind != "build" else []
+        folder = Path(rest[-1]) if len(rest) > len(extra) else WORK / size
         if kind == "build":
-            output = child_build(size)
+            output = child_build(int(size), folder)
         elif kind == "start":
-            output = child_start(size, sys.argv[4])
+            output = child_start(int(size), folder, extra[0])
         else:
-            output = child_serve(size, int(sys.argv[4]))
+            output = child_serve(int(size), folder, int(extra[0]))
         print(json.dumps(output))
     else:
         main()

@@ -56,3 +56,33 @@ def test_the_stop_words_are_bm25s_english_ones() -> None:
     from careerbot.retrieval.lexical import _STOPWORDS
 
     assert frozenset(STOPWORDS_EN) == _STOPWORDS
+
+
+def test_only_the_question_is_tokenised_when_scoring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Candidates' texts are searched for the question's terms, not tokenised whole: at 1M texts a
+    question has about 250 candidates, and tokenising them all took most of an answer's time."""
+    from careerbot.retrieval import lexical
+
+    scorer = LexicalScorer(LexicalStats.build(TEXTS), TEXTS.__getitem__)
+    lexical._term_counts.cache_clear()
+    tokenised: list[str] = []
+    tokenize = lexical.tokenize
+    monkeypatch.setattr(lexical, "tokenize", lambda text: tokenised.append(text) or tokenize(text))
+    assert scorer.scores("machine learning models", TEXTS) == pytest.approx(
+        bm25s_scores(TEXTS, "machine learning models")
+    )
+    assert tokenised == ["machine learning models"]
+
+
+def test_terms_are_counted_as_whole_tokens() -> None:
+    """A term that begins or ends another (ml / mlops / ml_ops, torch / pytorch, 2d / 2d3) counts only
+    where it is a token of its own, as the tokeniser splits the text."""
+    texts = {
+        "a": "MLOps with ML and pytorch; ml_ops, 2D3 and torch 2d",
+        "b": "ml ml ML. Torch! 2d-2d",
+        "c": "mlops pytorch ml_ops",
+        "d": "nothing relevant here at all",
+    }
+    scorer = LexicalScorer(LexicalStats.build(texts), texts.__getitem__)
+    for question in ("ml torch 2d", "mlops ml_ops", "pytorch 2d3"):
+        assert scorer.scores(question, texts) == pytest.approx(bm25s_scores(texts, question))

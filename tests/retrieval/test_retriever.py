@@ -86,3 +86,32 @@ def test_keyword_weight_lifts_an_exact_keyword_match(knowledge: KnowledgeBase) -
 def test_mismatched_documents_and_vectors_are_refused(knowledge: KnowledgeBase) -> None:
     with pytest.raises(ValueError, match="2 documents but 1 vectors"):
         Segment.build([Document("lucky", "question", "x")] * 2, np.zeros((1, 2), np.float32))
+
+
+def test_matched_texts_are_looked_up_for_the_kept_candidates_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At 1M texts a search groups about a hundred items; rebuilding every one's texts to find its
+    matched text cost more than the vector search, for candidates that are then cut off."""
+    from careerbot.retrieval import retriever as module
+
+    ids = [f"e{n}" for n in range(8)]
+    knowledge = KnowledgeBase(tuple(entry(i, f"question {i}") for i in ids), ())
+    documents = [Document(i, "question", f"question {i}") for i in ids]
+    vectors = np.array([unit(5 * n) for n in range(8)], dtype=np.float32)
+    looked_up: list[str] = []
+    text_of = module._text_of
+    monkeypatch.setattr(
+        module, "_text_of", lambda item, kind, part: looked_up.append(item.id) or text_of(item, kind, part)
+    )
+    found = retriever(knowledge, documents, vectors, TableEncoder({"q": unit(0)})).search("q", limit=3)
+    assert [c.item_id for c in found] == ["e0", "e1", "e2"]
+    assert [c.matched_text for c in found] == ["question e0", "question e1", "question e2"]
+    assert sorted(looked_up) == ["e0", "e1", "e2"]
+
+
+def test_equal_rank_scores_are_ordered_by_item_id(knowledge: KnowledgeBase) -> None:
+    documents = [Document("steady", "question", "s"), Document("lucky", "question", "l")]
+    vectors = np.array([unit(10), unit(10)], dtype=np.float32)
+    found = retriever(knowledge, documents, vectors, TableEncoder({"q": unit(0)})).search("q")
+    assert [c.item_id for c in found] == ["lucky", "steady"]

@@ -129,23 +129,28 @@ class Retriever:
             if len(matches) < TEXTS_PER_ITEM:  # hits arrive best first
                 matches.append((score, kind, part))
         lexical = self._keywords.scores(question, best) if self._lexical_weight > 0 else {}
-        candidates = []
-        for item_id, matches in best.items():
-            top_score, kind, part = matches[0]
-            keyword = lexical.get(item_id, 0.0)
-            candidates.append(
-                Candidate(
-                    item_id=item_id,
-                    score=top_score,
-                    rank_score=sum(score for score, _, _ in matches) / len(matches)
-                    + self._lexical_weight * keyword,
-                    matched_kind=kind,
-                    matched_text=_text_of(self.knowledge.get(item_id), kind, part),
-                    lexical=keyword,
-                )
+        ranked = [
+            (
+                sum(score for score, _, _ in matches) / len(matches)
+                + self._lexical_weight * lexical.get(item_id, 0.0),
+                item_id,
             )
-        candidates.sort(key=lambda c: (-c.rank_score, c.item_id))  # ties: the same order every time
-        return candidates[:limit]
+            for item_id, matches in best.items()
+        ]
+        ranked.sort(key=lambda ranking: (-ranking[0], ranking[1]))  # ties: the same order every time
+        # The matched text is looked up for the kept candidates only: at 1M texts a search groups
+        # about a hundred items, and rebuilding each one's texts cost more than the vector search.
+        return [
+            Candidate(
+                item_id=item_id,
+                score=best[item_id][0][0],
+                rank_score=rank_score,
+                matched_kind=best[item_id][0][1],
+                matched_text=_text_of(self.knowledge.get(item_id), *best[item_id][0][1:]),
+                lexical=lexical.get(item_id, 0.0),
+            )
+            for rank_score, item_id in ranked[:limit]
+        ]
 
 
 def _best_first(hits: Iterable[tuple[float, str, str, int]]) -> list[tuple[float, str, str, int]]:

@@ -1,0 +1,41 @@
+"""benchmarks/bench_scale.py's work folders: at 1M texts the synthetic knowledge and index take
+gigabytes, so they must not outlive the run, also when it fails."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_scale.py"
+
+
+@pytest.fixture
+def bench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_scale_under_test", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "WORK", tmp_path / "bench-scale")
+    return module
+
+
+def test_a_large_size_works_in_a_temporary_folder_deleted_even_on_failure(bench: ModuleType) -> None:
+    size = bench.KEEP_UP_TO + 1
+    with pytest.raises(SystemExit), bench.work_folder(size) as folder:
+        (folder / "knowledge").mkdir()
+        (folder / "knowledge" / "entry.yaml").write_text("id: x\n")
+        assert folder.parent == bench.WORK and folder != bench.WORK / str(size)
+        sys.exit("a child failed")
+    assert not folder.exists()
+    assert list(bench.WORK.iterdir()) == []
+
+
+def test_sizes_the_other_benchmarks_reuse_are_kept(bench: ModuleType) -> None:
+    with bench.work_folder(bench.KEEP_UP_TO) as folder:
+        folder.mkdir(parents=True)
+    assert folder == bench.WORK / str(bench.KEEP_UP_TO) and folder.is_dir()
