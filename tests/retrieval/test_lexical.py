@@ -59,10 +59,12 @@ def test_the_stop_words_are_bm25s_english_ones() -> None:
 
 
 def test_only_the_question_is_tokenised_when_scoring(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Candidates' texts are searched for the question's terms, not tokenised whole: at 1M texts a
-    question has about 250 candidates, and tokenising them all took most of an answer's time."""
+    """Above KEEP_COUNTS_UP_TO items, candidates' texts are searched for the question's terms, not
+    tokenised whole: at 1M texts a question has about 250 candidates, and tokenising them all took most
+    of an answer's time."""
     from careerbot.retrieval import lexical
 
+    monkeypatch.setattr(lexical, "KEEP_COUNTS_UP_TO", len(TEXTS) - 1)
     scorer = LexicalScorer(LexicalStats.build(TEXTS), TEXTS.__getitem__)
     lexical._term_counts.cache_clear()
     tokenised: list[str] = []
@@ -72,6 +74,16 @@ def test_only_the_question_is_tokenised_when_scoring(monkeypatch: pytest.MonkeyP
         bm25s_scores(TEXTS, "machine learning models")
     )
     assert tokenised == ["machine learning models"]
+
+
+def test_a_small_knowledge_reads_each_candidate_text_once() -> None:
+    """Up to KEEP_COUNTS_UP_TO items, an item's term counts are kept: later questions score it without
+    reading its text again, with the same scores as counting afresh."""
+    read: list[str] = []
+    scorer = LexicalScorer(LexicalStats.build(TEXTS), lambda item_id: read.append(item_id) or TEXTS[item_id])
+    for question in ("machine learning models", "deploy models", "machine learning models"):
+        assert scorer.scores(question, TEXTS) == pytest.approx(bm25s_scores(TEXTS, question))
+    assert sorted(read) == sorted(TEXTS)
 
 
 def test_terms_are_counted_as_whole_tokens() -> None:
