@@ -248,3 +248,30 @@ async def test_a_process_killed_and_restarted_catches_up_on_an_edit_made_meanwhi
     log = b.log_text()
     assert "careerbot: applied 1 change(s) made by other processes" in log  # before its knowledge loaded
     assert "running shard(s) 2, 3 of shard_count 6" in log
+
+
+async def test_database_restarted_members_still_answered_edits_refused_then_working_everywhere(
+    three: Cluster3, postgres: Cluster
+) -> None:
+    fake, a = three.fake, three.channel_of("a")
+    form = await open_edit(fake, a, "typical-day")  # opened while the database is up
+    postgres.stop()
+    try:
+        for name in ("a", "b", "c"):  # answered; recording the question is given up on (a warning)
+            answer = await ask(fake, three.channel_of(name), "day in the life")
+            assert answer["title"] == "What does a typical day look like?"
+        refused = await save(fake, a, form, "Edited while the database was down.")
+        assert refused.endswith("nothing was changed. Try again once the database is back."), refused
+    finally:
+        postgres.start()
+    for process in three.processes.values():
+        assert "Edited while the database was down." not in process.file_text("duties/typical-day.yaml")
+
+    edited = "Edited once the database was back."
+    deadline = time.monotonic() + 60  # the pool reconnects by itself within about 5 s
+    while not (reply := await edit(fake, a, "typical-day", edited)).startswith("Saved `typical-day`"):
+        assert "Try again once the database is back." in reply and time.monotonic() < deadline, reply
+        await asyncio.sleep(0.2)
+    for name in ("a", "b", "c"):
+        await until_answered(fake, three.channel_of(name), "day in the life", edited)
+        assert edited in three.processes[name].file_text("duties/typical-day.yaml")
