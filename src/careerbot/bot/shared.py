@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 import discord
 
+from careerbot.curation.store import DatabaseUnavailable
+
 log = logging.getLogger("careerbot.bot")
 # Replies ping nobody, whatever the member typed (@everyone, roles, users).
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -23,6 +25,10 @@ NO_MENTIONS = discord.AllowedMentions.none()
 # keeps the two equal.
 Topic = Literal["duties", "skills", "stack", "career", "getting-started", "roles"]
 SORRY = "Sorry, something went wrong on my side. The moderators can see what."
+DATABASE_DOWN = (
+    "careerbot cannot reach its database right now (it may be restarting); nothing was changed. "
+    "Try again once the database is back."
+)
 
 
 async def reply_privately(interaction: discord.Interaction, text: str, **kwargs: Any) -> None:
@@ -52,10 +58,16 @@ def log_failure(what: str, error: BaseException) -> None:
 
 
 async def report_failure(interaction: discord.Interaction, error: BaseException, what: str) -> None:
-    """The one error handler: the command tree's, forms' and buttons' failures all come here."""
-    log_failure(what, error)
+    """The one error handler: the command tree's, forms' and buttons' failures all come here. The shared
+    database being away (PostgreSQL restarting) is no bug: the member is told so, and it is a warning."""
+    cause = getattr(error, "original", error)  # discord.py wraps a command's exception
+    database_down = isinstance(cause, DatabaseUnavailable)
+    if database_down:  # its message names no member text and no password
+        log.warning("%s refused: %s", what, cause)
+    else:
+        log_failure(what, error)
     try:
-        await reply_privately(interaction, SORRY)
+        await reply_privately(interaction, DATABASE_DOWN if database_down else SORRY)
     except Exception as exc:  # the interaction expired, the bot is closing...: the failure is logged
         log.debug("could not tell the member about the failure: %r", exc)
 
