@@ -6,13 +6,11 @@ problems do, each naming file, line and field, so bad content can never replace 
 
 from __future__ import annotations
 
-import operator
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-from numpy.typing import NDArray
 from rapidfuzz import fuzz, process, utils
 from tqdm import tqdm
 
@@ -20,7 +18,7 @@ from careerbot.knowledge.article_file import parse_article_file
 from careerbot.knowledge.disk import Listing, is_listed, list_files
 from careerbot.knowledge.faq_file import parse_entry_file
 from careerbot.knowledge.models import Entry, Item, KnowledgeBase, Passage
-from careerbot.knowledge.near_duplicates import near_duplicate_pairs, reachable
+from careerbot.knowledge.near_duplicates import near_duplicate_pairs
 from careerbot.knowledge.problems import SHOWN_IN_ALL, KnowledgeError, Problem, bounded
 from careerbot.knowledge.yaml_lines import LocatedYaml
 
@@ -195,21 +193,15 @@ def _clashing_phrasings(
     mine = _owners(fresh)
     problems = _duplicate_phrasings(fresh, lines)
     texts, ids, starts = knowledge.phrasings()  # processed as near_duplicate_pairs does: both agree
-    lengths = knowledge.phrasing_lengths()
-    matches = []
-    for a, owner in enumerate(mine):
-        query = utils.default_process(_phrasing(*owner))
-        columns = np.flatnonzero(reachable(len(query), lengths, NEAR_DUPLICATE_RATIO))
-        scores = process.cdist(
-            [query],
-            _picked(texts, columns),
-            scorer=fuzz.ratio,
-            score_cutoff=NEAR_DUPLICATE_RATIO,
-            dtype=np.uint8,
-            workers=-1,
-        )[0]
-        matches += [(a, column) for column in columns[scores.nonzero()[0]]]
-    for a, column in matches:
+    matrix = process.cdist(
+        [utils.default_process(_phrasing(*owner)) for owner in mine],
+        texts,
+        scorer=fuzz.ratio,
+        score_cutoff=NEAR_DUPLICATE_RATIO,
+        dtype=np.uint8,
+        workers=-1,
+    )
+    for a, column in zip(*matrix.nonzero(), strict=True):
         number = int(np.searchsorted(starts, column, side="right")) - 1
         if ids[number] in replaced:
             continue
@@ -219,13 +211,6 @@ def _clashing_phrasings(
         other = (entry, "question", None) if part == 0 else (entry, "paraphrases", part - 1)
         problems.append(_same_phrasing(mine[a], other, lines))
     return problems
-
-
-def _picked(texts: list[str], columns: NDArray[np.intp]) -> list[str]:
-    """texts[c] for each column, gathered in C (a comprehension costs tens of ms at 100k columns)."""
-    if len(columns) < 2:  # itemgetter of one index gives the item, not a tuple
-        return [texts[int(column)] for column in columns]
-    return list(operator.itemgetter(*columns.tolist())(texts))
 
 
 def _same_phrasing(

@@ -110,7 +110,6 @@ class KnowledgeBase:
         self._topics = [entry.topic for entry in self._entries]
         self._ids_by_topic: dict[str, list[str]] | None = None
         self._phrasings: Phrasings | None = None
-        self._lengths: NDArray[np.int64] | None = None  # of each processed phrasing: see phrasing_lengths
         self._tabulating = threading.Lock()
 
     @classmethod
@@ -140,15 +139,6 @@ class KnowledgeBase:
                 self._phrasings = self._tabulate_phrasings()
         return self._phrasings
 
-    def phrasing_lengths(self) -> NDArray[np.int64]:
-        """The length of each of phrasings()'s texts: the near-duplicate check of an edit compares a
-        phrasing only with those whose length allows the ratio it looks for."""
-        texts = self.phrasings()[0]
-        with self._tabulating:
-            if self._lengths is None:
-                self._lengths = np.fromiter(map(len, texts), np.int64, len(texts))
-        return self._lengths
-
     def _tabulate_phrasings(self) -> Phrasings:
         entries = self.entries
         texts = [default_process(text) for entry in entries for text in (entry.question, *entry.paraphrases)]
@@ -173,7 +163,7 @@ class KnowledgeBase:
         if self._ids_by_topic is not None:
             changed._ids_by_topic = self._ids_by_topic_changed(replaced, fresh)
         if self._phrasings is not None:
-            changed._phrasings, changed._lengths = self._phrasings_changed(gone, fresh)
+            changed._phrasings = self._phrasings_changed(gone, fresh)
         return changed
 
     def _positions_of(self, replaced: Set[str]) -> list[int]:
@@ -194,11 +184,9 @@ class KnowledgeBase:
             by_topic.setdefault(entry.topic, []).append(entry.id)
         return by_topic  # a topic left empty keeps an empty list: ids_in gives [] either way
 
-    def _phrasings_changed(
-        self, gone: list[tuple[int, int]], fresh: Sequence[Entry]
-    ) -> tuple[Phrasings, NDArray[np.int64] | None]:
-        """The phrasings table (and lengths, if made) with the replaced entries' runs cut out and the
-        fresh entries' appended, in entry order as _tabulate_phrasings would make it."""
+    def _phrasings_changed(self, gone: list[tuple[int, int]], fresh: Sequence[Entry]) -> Phrasings:
+        """The phrasings table with the `gone` entries' runs cut out and the fresh entries' appended, in
+        entry order as _tabulate_phrasings would make it."""
         assert self._phrasings is not None
         texts, ids, starts = self._phrasings
         ends = np.append(starts[1:], len(texts))
@@ -214,15 +202,7 @@ class KnowledgeBase:
             )
         )
         new_starts = np.concatenate(([0], np.cumsum(counts)[:-1])) if len(counts) else counts
-        lengths = None
-        if self._lengths is not None:
-            keep = np.ones(len(texts), bool)
-            for a, b in runs:
-                keep[a:b] = False
-            fresh_lengths = np.fromiter(map(len, new_texts), np.int64, len(new_texts))
-            lengths = np.concatenate((self._lengths[keep], fresh_lengths))
-        table = ([*kept_texts, *new_texts], [*kept_ids, *(e.id for e in fresh)], new_starts.astype(np.int64))
-        return table, lengths
+        return [*kept_texts, *new_texts], [*kept_ids, *(e.id for e in fresh)], new_starts.astype(np.int64)
 
     def ids_in(self, topic: str) -> list[str]:
         """Ids of the entries on a topic, in file order, without decoding any entry."""

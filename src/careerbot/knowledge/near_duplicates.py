@@ -92,7 +92,7 @@ def _pairs_of_short(texts: Sequence[str], lengths: Ints, short: Ints, threshold:
     """Candidate pairs (as i * n + j) of texts too short for windows: every text of a reachable length."""
     pairs = [np.zeros(0, np.int64)]
     for i in short.tolist():
-        partners = np.flatnonzero(reachable(lengths[i], lengths, threshold))
+        partners = np.flatnonzero(_reachable(lengths[i], lengths, threshold))
         partners = partners[partners != i]
         pairs.append(_pair_keys(np.full(len(partners), i), partners, len(texts)))
     return np.concatenate(pairs)
@@ -183,7 +183,7 @@ def _plausible(
     lengths that allow the threshold."""
     mine_length, their_length = lengths[mine], lengths[theirs]
     near = (np.abs(their_length - mine_length) <= tau[mine]) & (np.abs(their_skew - skew) <= tau[mine])
-    useful = (mine < theirs) & near & reachable(mine_length, their_length, threshold)
+    useful = (mine < theirs) & near & _reachable(mine_length, their_length, threshold)
     pairs: Ints = mine[useful] * len(lengths) + theirs[useful]
     return pairs
 
@@ -253,7 +253,7 @@ def _distinct(numbers: Ints) -> Ints:
     return numbers[first]
 
 
-def reachable(length: Ints | int, other: Ints, threshold: float) -> NDArray[np.bool_]:
+def _reachable(length: Ints | int, other: Ints, threshold: float) -> NDArray[np.bool_]:
     """Lengths that allow the threshold: the ratio is at most 200 * shorter / (shorter + longer)."""
     shorter = np.minimum(length, other)
     return np.asarray(200 * shorter >= threshold * (length + other) - 1e-6)
