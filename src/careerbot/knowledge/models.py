@@ -202,7 +202,9 @@ class KnowledgeBase:
             )
         )
         new_starts = np.concatenate(([0], np.cumsum(counts)[:-1])) if len(counts) else counts
-        return [*kept_texts, *new_texts], [*kept_ids, *(e.id for e in fresh)], new_starts.astype(np.int64)
+        kept_texts += new_texts
+        kept_ids += [entry.id for entry in fresh]
+        return kept_texts, kept_ids, new_starts.astype(np.int64)
 
     def ids_in(self, topic: str) -> list[str]:
         """Ids of the entries on a topic, in file order, without decoding any entry."""
