@@ -102,15 +102,14 @@ def apply_entry_changes(
     fresh, lines, problems = _parse_entries(
         root, sorted(p for p in changed if present(p)), overlay, parsed=parsed
     )
-    entries = [entry for entry in knowledge.entries if entry.id not in replaced] + fresh
-    if not entries and not problems:
+    if len(knowledge.entries) == len(replaced) and not fresh and not problems:
         problems.append(Problem(root / "faq", None, None, "no FAQ entries found (faq/<topic>/<id>.yaml)"))
     problems += _ids_taken(fresh, knowledge, replaced)
     problems += _clashing_phrasings(fresh, knowledge, replaced, lines)
     problems += _unknown_sections(fresh, {passage.id for passage in knowledge.passages}, lines)
     if problems:
         return None, bounded(problems)
-    return KnowledgeBase(tuple(entries), knowledge.passages), []
+    return knowledge.with_changes(replaced, fresh), []
 
 
 def _parse_entries(

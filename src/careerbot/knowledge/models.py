@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -87,6 +88,9 @@ class Passage:
 
 
 Item = Entry | Passage
+T = TypeVar("T")
+# Processed phrasings, the entry ids in order, and where each entry's phrasings start (see phrasings()).
+Phrasings = tuple[list[str], list[str], NDArray[np.int64]]
 
 
 class KnowledgeBase:
@@ -105,7 +109,7 @@ class KnowledgeBase:
         self._decoding = threading.Lock()
         self._topics = [entry.topic for entry in self._entries]
         self._ids_by_topic: dict[str, list[str]] | None = None
-        self._phrasings: tuple[list[str], list[str], NDArray[np.int64]] | None = None
+        self._phrasings: Phrasings | None = None
         self._tabulating = threading.Lock()
 
     @classmethod
@@ -124,22 +128,83 @@ class KnowledgeBase:
         knowledge._read = read
         return knowledge
 
-    def phrasings(self) -> tuple[list[str], list[str], NDArray[np.int64]]:
+    def phrasings(self) -> Phrasings:
         """Every question and paraphrase as the near-duplicate check compares them (rapidfuzz's
         default_process: lower case, punctuation to spaces), with the entry ids in order and where each
         entry's phrasings start: its question, then its paraphrases. Built once per knowledge version,
-        ideally in the background, for the checks of edits (600k strings take a while)."""
+        ideally in the background, for the checks of edits (600k strings take a while); a version made
+        by with_changes from one that had it derives it from that one's."""
         with self._tabulating:  # a second caller waits for the first rather than repeating its work
             if self._phrasings is None:
                 self._phrasings = self._tabulate_phrasings()
         return self._phrasings
 
-    def _tabulate_phrasings(self) -> tuple[list[str], list[str], NDArray[np.int64]]:
+    def _tabulate_phrasings(self) -> Phrasings:
         entries = self.entries
         texts = [default_process(text) for entry in entries for text in (entry.question, *entry.paraphrases)]
         counts = np.fromiter((1 + len(entry.paraphrases) for entry in entries), np.int64, len(entries))
         starts = np.concatenate(([0], np.cumsum(counts)[:-1])) if len(entries) else counts
         return texts, [entry.id for entry in entries], starts.astype(np.int64)
+
+    def with_changes(self, replaced: Set[str], fresh: Sequence[Entry]) -> KnowledgeBase:
+        """This knowledge without the entries `replaced` (ids) and with `fresh` after the rest: equal to
+        KnowledgeBase((*kept, *fresh), passages), but its lookup tables (by id, by topic, phrasings) are
+        this one's, copied and patched, so an edit costs a few copies in C instead of rebuilding them
+        entry by entry."""
+        gone = [(i, i + 1) for i in self._positions_of(replaced)]
+        changed = KnowledgeBase((), self.passages)
+        changed._entries = (*_without_runs(self.entries, gone), *fresh)
+        changed._topics = [*_without_runs(self._topics, gone), *(entry.topic for entry in fresh)]
+        by_id = dict(self._by_id)
+        for entry_id in replaced:
+            del by_id[entry_id]
+        by_id.update((entry.id, entry) for entry in fresh)
+        changed._by_id = by_id
+        if self._ids_by_topic is not None:
+            changed._ids_by_topic = self._ids_by_topic_changed(replaced, fresh)
+        if self._phrasings is not None:
+            changed._phrasings = self._phrasings_changed(gone, fresh)
+        return changed
+
+    def _positions_of(self, replaced: Set[str]) -> list[int]:
+        """Where these entries are in entry order, sorted: a scan in C of the phrasings' id column if
+        it is there."""
+        if not replaced:
+            return []
+        ids = self._phrasings[1] if self._phrasings is not None else [entry.id for entry in self.entries]
+        return sorted(ids.index(entry_id) for entry_id in replaced)
+
+    def _ids_by_topic_changed(self, replaced: Set[str], fresh: Sequence[Entry]) -> dict[str, list[str]]:
+        assert self._ids_by_topic is not None
+        by_topic = {topic: list(ids) for topic, ids in self._ids_by_topic.items()}
+        for entry_id in replaced:
+            entry = self._by_id[entry_id]
+            by_topic[entry.topic].remove(entry_id)
+        for entry in fresh:
+            by_topic.setdefault(entry.topic, []).append(entry.id)
+        return by_topic  # a topic left empty keeps an empty list: ids_in gives [] either way
+
+    def _phrasings_changed(self, gone: list[tuple[int, int]], fresh: Sequence[Entry]) -> Phrasings:
+        """The phrasings table with the `gone` entries' runs cut out and the fresh entries' appended, in
+        entry order as _tabulate_phrasings would make it."""
+        assert self._phrasings is not None
+        texts, ids, starts = self._phrasings
+        ends = np.append(starts[1:], len(texts))
+        runs = [(int(starts[i]), int(ends[i])) for i, _ in gone]
+        kept_texts, kept_ids = _without_runs(texts, runs), _without_runs(ids, gone)
+        new_texts = [
+            default_process(text) for entry in fresh for text in (entry.question, *entry.paraphrases)
+        ]
+        counts = np.concatenate(
+            (
+                np.delete(ends - starts, [i for i, _ in gone]),
+                np.fromiter((1 + len(e.paraphrases) for e in fresh), np.int64),
+            )
+        )
+        new_starts = np.concatenate(([0], np.cumsum(counts)[:-1])) if len(counts) else counts
+        kept_texts += new_texts
+        kept_ids += [entry.id for entry in fresh]
+        return kept_texts, kept_ids, new_starts.astype(np.int64)
 
     def ids_in(self, topic: str) -> list[str]:
         """Ids of the entries on a topic, in file order, without decoding any entry."""
@@ -193,3 +258,14 @@ class KnowledgeBase:
     def __repr__(self) -> str:
         count = len(self._entries) if self._entries is not None else len(self._positions)
         return f"KnowledgeBase({count} entries, {len(self.passages)} passages)"
+
+
+def _without_runs(items: Sequence[T], runs: list[tuple[int, int]]) -> list[T]:
+    """`items` without the slices [a, b) in `runs` (sorted, apart): copied slice by slice, in C."""
+    kept: list[T] = []
+    start = 0
+    for a, b in runs:
+        kept += items[start:a]
+        start = b
+    kept += items[start:]
+    return kept
