@@ -16,6 +16,7 @@ second is questions / wall time after a warm-up. The layouts alternate within ea
 is the median over --rounds. Memory: each process's resident set (RSS) and proportional set (PSS,
 shared pages divided among the processes sharing them) after the load, from /proc.
 
+With the ONNX runtime (the default) --threads also sets each process's model.threads.
 --database is each process's storage.database: `{folder}` is this run's work folder and `{process}`
 the process number, so the default gives each process its own SQLite file; a postgresql:// URL (once
 careerbot takes one) puts all of them on one database. --threads sets OMP_NUM_THREADS and
@@ -55,13 +56,16 @@ def questions(count: int) -> list[str]:
     return (pool * (count // len(pool) + 1))[:count]
 
 
-def write_settings(folder: Path, index: Path, database: str, fake: FakeDiscord | None) -> Path:
+def write_settings(
+    folder: Path, index: Path, database: str, fake: FakeDiscord | None, threads: int | None = None
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "bot.toml"
     discord = f'[discord]\napi_base = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n' if fake else ""
+    model = f"[model]\nthreads = {threads}\n" if threads else ""  # ONNX Runtime's threads per call
     path.write_text(
         f'[knowledge]\ndir = "{REPO / "knowledge"}"\n[index]\ndir = "{index}"\n'
-        f'[storage]\ndatabase = "{database}"\n{discord}'
+        f'[storage]\ndatabase = "{database}"\n{model}{discord}'
     )
     return path
 
@@ -114,7 +118,7 @@ async def one_layout(
         for number, ids in enumerate(split):
             folder = work / name / str(number)
             database = args.database.format(folder=folder, process=number)
-            settings = write_settings(folder, index, database, fake)
+            settings = write_settings(folder, index, database, fake, int(threads) if threads else None)
             shard_args = ["--shard-ids", ",".join(map(str, ids)), "--shard-count", str(args.shards)]
             processes.append(
                 await asyncio.create_subprocess_exec(
