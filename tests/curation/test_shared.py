@@ -130,6 +130,8 @@ def test_the_retention_sweep_runs_in_one_process_at_a_time(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as sweeping:  # another process is sweeping
         sweeping.execute("SELECT pg_advisory_lock(%s)", (PURGE_LOCK,))
         assert store.purge(90) == 0 and execute(url, "SELECT COUNT(*) FROM asked") == [(1,)]
+        # released here, not when the connection closes: the server ends that session a moment later
+        sweeping.execute("SELECT pg_advisory_unlock(%s)", (PURGE_LOCK,))
     assert store.purge(90) == 1 and execute(url, "SELECT COUNT(*) FROM asked") == [(0,)]
     store.close()
 
