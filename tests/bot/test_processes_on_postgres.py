@@ -22,9 +22,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from tests.bot.test_discord_bot import custom_ids
 from tests.bot.test_moderation import private_reply, shown_values
 from tests.fake_discord import FakeDiscord, member, server_admin, user
-from tests.postgres import Cluster
+from tests.postgres import Cluster, execute
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.usefixtures("fail_on_error_logs"), pytest.mark.asyncio]
@@ -98,6 +99,7 @@ class Cluster3:
     fake: FakeDiscord
     processes: dict[str, Process]
     channels: dict[int, int]  # shard -> the channel of a server on it
+    url: str = ""  # the database's
 
     def channel_of(self, name: str, which: int = 0) -> int:
         return self.channels[self.processes[name].shards[which]]
@@ -134,7 +136,8 @@ async def three(
             f"shard_count = {SHARD_COUNT}\nmoderation_guilds = {moderation}\n"
         )
         processes[name] = Process(name, folder, shards)
-    cluster = Cluster3(fake_discord, processes, {shard: channel for shard, (_, channel) in servers.items()})
+    channels = {shard: channel for shard, (_, channel) in servers.items()}
+    cluster = Cluster3(fake_discord, processes, channels, url)
     try:
         for process in processes.values():
             await process.start()
@@ -164,6 +167,19 @@ async def until_answered(fake: FakeDiscord, channel: int, question: str, expecte
     while (answer := (await ask(fake, channel, question))["description"]) != expected:
         assert time.monotonic() < deadline, f"still answered {answer!r} in channel {channel}"
         await asyncio.sleep(0.1)
+
+
+VOTES = "SELECT a.question, f.answer_id, f.helpful FROM feedback f JOIN asked a ON a.id = f.asked_id"
+
+
+async def vote_helpful(fake: FakeDiscord, channel: int, question: str) -> None:
+    """/ask, then a click on the answer's Helpful button."""
+    asker = member(user(next(MEMBER_IDS), "member"))
+    interaction = await fake.slash("ask", {"question": question}, user=asker, channel_id=channel)
+    await interaction.answer(timeout=30)
+    [helpful] = [i for i in custom_ids(interaction.message) if i.startswith("cb:fb:1:")]
+    click = await fake.click(interaction.message, helpful, user=asker)
+    assert "Thanks" in (await click.response(timeout=30))["data"]["content"]
 
 
 async def open_edit(fake: FakeDiscord, channel: int, entry: str) -> dict[str, Any]:
@@ -257,13 +273,15 @@ async def test_database_restarted_members_still_answered_edits_refused_then_work
     form = await open_edit(fake, a, "typical-day")  # opened while the database is up
     postgres.stop()
     try:
-        for name in ("a", "b", "c"):  # answered; recording the question is given up on (a warning)
+        for name in ("a", "b", "c"):  # answered; the question is kept until the database is back
             answer = await ask(fake, three.channel_of(name), "day in the life")
             assert answer["title"] == "What does a typical day look like?"
+        await vote_helpful(fake, three.channel_of("b"), "pytorch uses")  # the buttons work meanwhile
         refused = await save(fake, a, form, "Edited while the database was down.")
         assert refused.endswith("nothing was changed. Try again once the database is back."), refused
     finally:
         postgres.start()
+    back = time.time()  # what was asked before it, the processes wrote with its own time
     for process in three.processes.values():
         assert "Edited while the database was down." not in process.file_text("duties/typical-day.yaml")
 
@@ -275,3 +293,7 @@ async def test_database_restarted_members_still_answered_edits_refused_then_work
     for name in ("a", "b", "c"):
         await until_answered(fake, three.channel_of(name), "day in the life", edited)
         assert edited in three.processes[name].file_text("duties/typical-day.yaml")
+    # nothing asked or voted while the database was down is lost, nor written twice
+    kept = "SELECT question, COUNT(*) FROM asked WHERE asked_at < ? GROUP BY question ORDER BY 1"
+    assert execute(three.url, kept, (back,)) == [("day in the life", 3), ("pytorch uses", 1)]
+    assert execute(three.url, VOTES) == [("pytorch uses", "pytorch", 1)]

@@ -56,7 +56,7 @@ def test_three_processes_edit_conflict_kill_and_database_restart(
     postgres.stop()
     try:
         assert p1.answer("pytorch uses") == "Edited through p0."
-        assert p1.say("record pytorch uses") == {"asked": 0}  # not recorded, said in the log
+        assert p1.say("record pytorch uses")["asked"] < 0  # kept, written once the database is back
         refused = p1.say("edit typical-day Edited while the database was down.")
         assert not refused["ok"] and "database" in refused["refused"]
     finally:

@@ -130,6 +130,8 @@ def test_the_retention_sweep_runs_in_one_process_at_a_time(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as sweeping:  # another process is sweeping
         sweeping.execute("SELECT pg_advisory_lock(%s)", (PURGE_LOCK,))
         assert store.purge(90) == 0 and execute(url, "SELECT COUNT(*) FROM asked") == [(1,)]
+        # released here, not when the connection closes: the server ends that session a moment later
+        sweeping.execute("SELECT pg_advisory_unlock(%s)", (PURGE_LOCK,))
     assert store.purge(90) == 1 and execute(url, "SELECT COUNT(*) FROM asked") == [(0,)]
     store.close()
 
@@ -143,8 +145,8 @@ def test_while_the_database_is_down_edits_are_refused_whole_and_members_still_an
     try:
         assert a.live.answerer.answer("pytorch uses").id == "pytorch"
         assert (
-            a.store.record_question("pytorch uses", "pytorch", 0.9, False, "slash") == 0
-        )  # not recorded, no error
+            a.store.record_question("pytorch uses", "pytorch", 0.9, False, "slash") < 0
+        )  # kept until the database is back (provisional id), no error
         with pytest.raises(ChangeRejected, match="database"):
             a.edit("pytorch", "Made while the database was down.")
         assert (a.folder / "knowledge/faq/stack/pytorch.yaml").read_text() == before
@@ -205,3 +207,40 @@ def test_a_change_cut_short_by_a_kill_is_dropped_if_unwritten_and_published_if_w
     ]
     assert pytorch.read_text() == old_pytorch and b.store.history("pytorch") == []
     assert b.follower.catch_up() == 1 and b.answer_of("salary") == "Written before the kill."
+
+
+def test_questions_and_votes_made_while_the_database_is_down_are_written_in_order_once_it_is_back(
+    url: str, postgres: Cluster
+) -> None:
+    store = PostgresStore(url, "node")
+    before = store.record_question("asked before", "pytorch", 0.9, False, "slash")
+    postgres.stop()
+    try:
+        down_started = time.time()
+        first = store.record_question("asked while down", "pytorch", 0.8, False, "slash")
+        store.record_feedback(first, "pytorch", helpful=True)  # on a question still queued
+        store.record_feedback(before, "pytorch", helpful=False)  # on one written before
+        second = store.record_question("asked while down, declined", None, 0.1, True, "mention")
+        queued = store.asked(first)  # what the member's buttons look up
+        assert first < 0 and second < 0 and first != second
+        assert queued is not None and (queued.question, queued.answer_id) == ("asked while down", "pytorch")
+    finally:
+        postgres.start()
+    back = time.time()
+    deadline = time.monotonic() + 60
+    while (after := store.record_question("asked after", "pytorch", 0.9, False, "slash")) < 0:
+        assert time.monotonic() < deadline  # the pool's next try to reconnect may be seconds away
+        time.sleep(0.2)
+    asked = execute(url, "SELECT id, question, asked_at, channel_kind FROM asked ORDER BY id")
+    assert [row[1] for row in asked[:3]] == ["asked before", "asked while down", "asked while down, declined"]
+    assert {row[1] for row in asked[3:]} == {"asked after"} and asked[-1][0] == after
+    assert all(down_started <= row[2] < back for row in asked[1:3])  # their own times, not the flush's
+    assert asked[2][3] == "mention"
+    written_first = store.asked(first)  # the buttons' provisional id now finds the written question
+    assert written_first is not None and written_first.id == asked[1][0]
+    votes = execute(url, "SELECT asked_id, answer_id, helpful FROM feedback ORDER BY id")
+    assert votes == [(asked[1][0], "pytorch", 1), (before, "pytorch", 0)]
+    store.record_feedback(first, "pytorch", helpful=False)  # a later click on the same buttons
+    assert execute(url, "SELECT asked_id FROM feedback ORDER BY id DESC LIMIT 1") == [(asked[1][0],)]
+    assert store.write_pending() == 0  # nothing left to write twice
+    store.close()

@@ -40,7 +40,7 @@ class ReportsFailures:
 class FeedbackButton(
     ReportsFailures,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"cb:fb:(?P<helpful>[01]):(?P<asked>\d+)",
+    template=r"cb:fb:(?P<helpful>[01]):(?P<asked>-?\d+)",
 ):
     def __init__(self, asked_id: int, helpful: bool) -> None:
         self.asked_id, self.helpful = asked_id, helpful
@@ -71,7 +71,7 @@ class FeedbackButton(
 
 
 class NotWhatIMeantButton(
-    ReportsFailures, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cb:alt:(?P<asked>\d+)"
+    ReportsFailures, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cb:alt:(?P<asked>-?\d+)"
 ):
     def __init__(self, asked_id: int) -> None:
         self.asked_id = asked_id
@@ -112,7 +112,7 @@ class NotWhatIMeantButton(
 
 
 class OpenItemSelect(
-    ReportsFailures, discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"cb:open:(?P<asked>\d+)"
+    ReportsFailures, discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"cb:open:(?P<asked>-?\d+)"
 ):
     """Opens one knowledge entry privately: related questions, "did you mean", and browsing."""
 

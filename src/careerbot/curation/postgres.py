@@ -11,14 +11,18 @@ sharing needs:
 - the retention sweep runs in one process at a time (an advisory lock), not once per process.
 
 When the database goes away (a restart, the network), the pool reconnects by itself. Meanwhile members'
-questions and votes wait up to `wait_seconds` for it and are then not recorded (a warning says so; the
-answer is still given); everything else raises DatabaseUnavailable, so a moderator's change is refused.
+questions and votes wait up to `wait_seconds` for it, then are kept in the process
+(careerbot.curation.pending) and written, in order and with their own times, by the next record that
+reaches the database or by the follower when it reconnects (the answer is given all the same);
+everything else raises DatabaseUnavailable, so a moderator's change is refused.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -26,10 +30,14 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from careerbot.curation.pending import Pending, Question, Vote
 from careerbot.curation.schema import NewerSchema, bring_up_to_date
 from careerbot.curation.store import (
+    FEEDBACK_INSERT,
+    QUESTION_INSERT,
     REVISION_COLUMNS,
     REVISION_INSERT,
+    Asked,
     DatabaseUnavailable,
     Revision,
     Row,
@@ -176,6 +184,8 @@ class PostgresStore(Store):
         self.node = node
         self._abandoned: set[int] = set()  # changes refused while the database was away: drop when back
         self._on_close: list[Callable[[], None]] = []
+        self._pending = Pending()
+        self._pending_lock = threading.Lock()  # the queue's order is the database's order
 
     def on_close(self, stop: Callable[[], None]) -> None:
         """Background work on this store (careerbot.curation.propagation), stopped before it closes."""
@@ -192,18 +202,91 @@ class PostgresStore(Store):
     def record_question(
         self, question: str, answer_id: str | None, score: float, abstained: bool, channel_kind: str
     ) -> int:
-        """0 when the database is away: the member is answered all the same, the question not kept."""
-        try:
-            return super().record_question(question, answer_id, score, abstained, channel_kind)
-        except DatabaseUnavailable as error:
-            log.warning("a question was answered but not recorded: %s", error)
-            return 0
+        """The question's id; a provisional (negative) one while the database is away and it is queued."""
+        asked_at = time.time()
+        with self._pending_lock:
+            try:
+                with self._pg.transaction() as connection:
+                    self._write_pending(connection)
+                    row = connection.execute(
+                        _numbered(QUESTION_INSERT),
+                        (asked_at, question, answer_id, score, int(abstained), channel_kind),
+                    ).fetchone()
+                    return int(row[0]) if row else 0
+            except DatabaseUnavailable as error:
+                self._log_queueing(error)
+                return self._pending.question(asked_at, question, answer_id, score, abstained, channel_kind)
+
+    def asked(self, asked_id: int) -> Asked | None:
+        """Also a question still queued, or written since, by its provisional id."""
+        with self._pending_lock:
+            real_id = self._pending.real_id(asked_id)
+            if real_id is None:
+                return self._pending.queued(asked_id)
+        return super().asked(real_id)
 
     def record_feedback(self, asked_id: int, answer_id: str, helpful: bool) -> None:
-        try:
-            super().record_feedback(asked_id, answer_id, helpful)
-        except DatabaseUnavailable as error:
-            log.warning("a vote was not recorded: %s", error)
+        given_at = time.time()
+        with self._pending_lock:
+            real_id = self._pending.real_id(asked_id)
+            try:
+                if real_id is None:  # its question is still queued: the vote waits behind it
+                    raise DatabaseUnavailable("its question is not written yet")
+                with self._pg.transaction() as connection:
+                    self._write_pending(connection)
+                    connection.execute(
+                        _numbered(FEEDBACK_INSERT), (given_at, real_id, answer_id, int(helpful))
+                    )
+            except DatabaseUnavailable as error:
+                self._log_queueing(error)
+                self._pending.vote(given_at, asked_id, answer_id, helpful)
+
+    def write_pending(self) -> int:
+        """Writes what was queued while the database was away (the follower calls it on reconnecting):
+        how many questions and votes; 0 if the database is still away."""
+        with self._pending_lock:
+            if not self._pending:
+                return 0
+            try:
+                with self._pg.transaction() as connection:
+                    return self._write_pending(connection)
+            except DatabaseUnavailable:
+                return 0
+
+    def _write_pending(self, connection: psycopg.Connection[Row]) -> int:
+        """In the caller's transaction, so a failure writes none of them and they stay queued."""
+        items = list(self._pending.items)
+        real_ids: dict[int, int] = {}
+        for item in items:
+            if isinstance(item, Question):
+                row = connection.execute(
+                    _numbered(QUESTION_INSERT),
+                    (
+                        item.asked_at,
+                        item.question,
+                        item.answer_id,
+                        item.score,
+                        int(item.abstained),
+                        item.channel_kind,
+                    ),
+                ).fetchone()
+                real_ids[item.provisional_id] = int(row[0]) if row else 0
+            elif isinstance(item, Vote):
+                real_id = real_ids.get(item.asked_id) or self._pending.real_id(item.asked_id)
+                if real_id is None:  # its question was dropped from a full queue
+                    continue
+                connection.execute(
+                    _numbered(FEEDBACK_INSERT), (item.given_at, real_id, item.answer_id, int(item.helpful))
+                )
+        if items:
+            connection.commit()
+            self._pending.written(len(items), real_ids)
+            log.info("wrote %d questions and votes kept while the database was away", len(items))
+        return len(items)
+
+    def _log_queueing(self, error: DatabaseUnavailable) -> None:
+        if not self._pending:
+            log.warning("keeping questions and votes until the database answers: %s", error)
 
     def _record_revision(self, entry_id: str, values: tuple[Any, ...]) -> int:
         """Records the change unless another process recorded one to the same entry that this process

@@ -119,6 +119,7 @@ class RevisionFollower:
         while not self._stopping.is_set():
             try:
                 with self.store.listener() as connection:
+                    self.store.write_pending()  # members' questions and votes kept while it was away
                     self.catch_up()  # what was published while not listening
                     while not self._stopping.is_set():
                         for _ in connection.notifies(timeout=LOOK_EVERY_SECONDS, stop_after=1):

@@ -24,6 +24,13 @@ __all__ = ["Asked", "DatabaseUnavailable", "Revision", "Store", "StoreError"]  #
 Row = tuple[Any, ...]
 
 
+QUESTION_INSERT = (
+    "INSERT INTO asked (asked_at, question, answer_id, score, abstained, channel_kind)"
+    " VALUES (?, ?, ?, ?, ?, ?) RETURNING id"
+)
+FEEDBACK_INSERT = "INSERT INTO feedback (given_at, asked_id, answer_id, helpful) VALUES (?, ?, ?, ?)"
+
+
 class DatabaseUnavailable(Exception):
     """The shared database cannot be reached right now (restarting, network): the operation was not
     done. Raised only by PostgreSQL; the message never holds the password."""
@@ -118,9 +125,7 @@ class Store:
         self, question: str, answer_id: str | None, score: float, abstained: bool, channel_kind: str
     ) -> int:
         return self._db.change(
-            "INSERT INTO asked (asked_at, question, answer_id, score, abstained, channel_kind)"
-            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            (time.time(), question, answer_id, score, int(abstained), channel_kind),
+            QUESTION_INSERT, (time.time(), question, answer_id, score, int(abstained), channel_kind)
         )
 
     def asked(self, asked_id: int) -> Asked | None:
@@ -130,10 +135,7 @@ class Store:
         return Asked(row[0], row[1], row[2], row[3], bool(row[4])) if (row := _first(rows)) else None
 
     def record_feedback(self, asked_id: int, answer_id: str, helpful: bool) -> None:
-        self._db.change(
-            "INSERT INTO feedback (given_at, asked_id, answer_id, helpful) VALUES (?, ?, ?, ?)",
-            (time.time(), asked_id, answer_id, int(helpful)),
-        )
+        self._db.change(FEEDBACK_INSERT, (time.time(), asked_id, answer_id, int(helpful)))
 
     def begin_revision(
         self,
