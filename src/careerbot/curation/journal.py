@@ -44,7 +44,6 @@ from pathlib import Path
 
 from careerbot.curation.postgres import RevisionConflict
 from careerbot.curation.store import DatabaseUnavailable, Revision, Store, StoreError
-from careerbot.files import write_text_atomically
 from careerbot.knowledge.changes import Change, ChangeConflict, ChangeRejected
 from careerbot.knowledge.problems import Problem
 from careerbot.knowledge.writer import KnowledgeWriter
@@ -57,7 +56,6 @@ class RevisionJournal:
         self.store, self.root, self.action = store, root, action
         self.moderator_id, self.moderator_name = moderator_id, moderator_name
         self.revision_id = 0
-        self._change: Change | None = None
 
     def begin(self, change: Change) -> int:
         moved_from = change.moved_from.relative_to(self.root).as_posix() if change.moved_from else None
@@ -78,16 +76,12 @@ class RevisionJournal:
             raise ChangeConflict(
                 change.moved_from or change.path, _difference(change, conflict.head)
             ) from None
-        self._change = change
         return self.revision_id
 
     def finish(self, intent: int) -> None:
         try:
             self.store.finish_revision(intent)
-        except DatabaseUnavailable as error:  # the files are written: put them back, so nothing is half done
-            if self._change is not None:
-                _put_back(self._change)
-            self.store.drop_revision(intent)
+        except DatabaseUnavailable as error:  # the writer puts the files back, then abandons the intent
             raise self._refused(f"the database went away before the change was recorded ({error})") from error
 
     def _refused(self, why: str) -> ChangeRejected:
@@ -109,16 +103,6 @@ def _difference(change: Change, head: Revision) -> str:
         )
     )
     return diff or f"(revision #{head.id} by {head.moderator_name} created or removed the entry meanwhile)"
-
-
-def _put_back(change: Change) -> None:
-    """Each file the change wrote back to its text before."""
-    for path, (before, after) in change.files().items():
-        on_disk = path.read_text(encoding="utf-8") if path.is_file() else None
-        if on_disk == after and before is not None:
-            write_text_atomically(path, before)
-        elif on_disk == after:
-            path.unlink(missing_ok=True)
 
 
 def finish_interrupted(writer: KnowledgeWriter, store: Store) -> list[str]:

@@ -136,7 +136,12 @@ class KnowledgeWriter(EntryPaths):
                 journal.abandon(intent)  # if not undone, the next start finishes it (the journal)
             raise self._not_writable(error) from error
         if journal and intent is not None:
-            journal.finish(intent)
+            try:
+                journal.finish(intent)
+            except ChangeRejected:  # the record could not be completed: nothing may stay half done
+                if self._undo(change):
+                    journal.abandon(intent)  # if not undone, the next start finishes it (the journal)
+                raise
         return dataclasses.replace(change, prepared=prepared.with_written(self.root, files))
 
     def _undo(self, change: Change) -> bool:
