@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from careerbot.config import ConfigError, ModelConfig, load_config
 from careerbot.knowledge import load_knowledge
 from careerbot.retrieval import onnx_encoder
-from careerbot.retrieval.runtime import EXPORT_FOLDER, check_export
+from careerbot.retrieval.encoder import Vectors
+from careerbot.retrieval.runtime import EXPORT_FOLDER, ReusingEncoder, check_export
 from tests.fakes import FakeEncoder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,3 +68,28 @@ def test_the_tuned_model_of_the_export_must_exist(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"model\.tuned: no model folder"):
         open_encoder(ModelConfig(tuned=tmp_path / "absent"), tmp_path / "index")
     assert not (tmp_path / "index").exists()
+
+
+class CountingEncoder(FakeEncoder):
+    """FakeEncoder that records which documents it was asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedded: list[str] = []
+
+    def encode_documents(self, texts: Sequence[str], show_progress: bool = False) -> Vectors:
+        self.embedded.extend(texts)
+        return super().encode_documents(texts, show_progress)
+
+
+def test_a_build_embeds_only_the_texts_the_export_check_did_not(knowledge_dir: Path) -> None:
+    inner = CountingEncoder()
+    texts = ["what do ml engineers do", "is a phd needed", "which cloud first"]
+    known = {texts[0]: inner.encode_documents([texts[0]])[0] * 0 + 1 / np.sqrt(inner.dimension)}
+    inner.embedded.clear()
+    reusing = ReusingEncoder(inner, known)
+    vectors = reusing.encode_documents(texts)
+    assert inner.embedded == texts[1:]  # the known text is not computed again
+    assert np.array_equal(vectors[0], known[texts[0]])  # and its row is the check's vector
+    assert np.array_equal(vectors[1:], FakeEncoder().encode_documents(texts[1:]))
+    assert reusing.model_id == inner.model_id and reusing.dimension == inner.dimension

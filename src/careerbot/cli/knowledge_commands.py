@@ -28,17 +28,19 @@ TUNED = Path("var/models/tuned")
 if TYPE_CHECKING:
     from careerbot.engine.answering import Answerer
     from careerbot.engine.evaluation import EvalReport
+    from careerbot.retrieval.encoder import Vectors
 
 
 def index(args: argparse.Namespace, config: Config) -> int:
     from careerbot.engine.loading import load_engine
     from careerbot.retrieval.onnx_export import ExportMismatch
-    from careerbot.retrieval.runtime import check_export, open_encoder
+    from careerbot.retrieval.runtime import ReusingEncoder, check_export, open_encoder
 
     print(f"careerbot: indexing {config.knowledge.dir} into {config.index.dir}", file=sys.stderr)
     encoder = open_encoder(config.model, config.index.dir)  # makes the ONNX export if it is missing
+    checked_vectors: dict[str, Vectors] = {}
     try:
-        checked = check_export(encoder, config.model, load_knowledge(config.knowledge.dir))
+        checked = check_export(encoder, config.model, load_knowledge(config.knowledge.dir), checked_vectors)
     except ExportMismatch as exc:
         print(f"careerbot: the ONNX export is wrong for this model: {exc}", file=sys.stderr)
         print('careerbot: index not written; set model.runtime = "torch" in bot.toml', file=sys.stderr)
@@ -48,6 +50,8 @@ def index(args: argparse.Namespace, config: Config) -> int:
             f"careerbot: ONNX export checked against sentence-transformers on {checked} texts",
             file=sys.stderr,
         )
+    if config.model.runtime == "onnx":  # the check ran this very export in fp32: its vectors are the index's
+        encoder = ReusingEncoder(encoder, checked_vectors)
     # Also folds the edits made since the last full build into one base segment (nothing re-embedded),
     # and checksums every index file, where a start checks only the files changed since their last check.
     _, report = load_engine(

@@ -24,7 +24,7 @@ from careerbot.config import ModelConfig
 from careerbot.knowledge import KnowledgeBase
 from careerbot.retrieval import onnx_encoder
 from careerbot.retrieval.documents import documents_of
-from careerbot.retrieval.encoder import go_offline, model_source
+from careerbot.retrieval.encoder import Vectors, go_offline, model_source
 
 # A vector of the export further than this from sentence-transformers' (cosine) stops the index build.
 MIN_COSINE = 0.9999
@@ -102,10 +102,16 @@ def export_onnx(model: ModelConfig, folder: Path) -> None:
         raise
 
 
-def verify_export(model: ModelConfig, folder: Path, texts: Sequence[tuple[bytes, str]]) -> int:
+def verify_export(
+    model: ModelConfig,
+    folder: Path,
+    texts: Sequence[tuple[bytes, str]],
+    keep: dict[str, Vectors] | None = None,
+) -> int:
     """Checks the export's fp32 vectors against sentence-transformers' for the (key, text) pairs not yet
     checked against this export; returns how many were checked. A mismatch marks the export unusable and
-    raises ExportMismatch naming the text and the cosine."""
+    raises ExportMismatch naming the text and the cosine. The export's vectors of the checked texts go
+    into `keep` (text -> row) when given, so that the index build need not compute them again."""
     verified = _verified(folder)
     unchecked = {key: text for key, text in texts if key not in verified}
     if not unchecked:
@@ -117,23 +123,28 @@ def verify_export(model: ModelConfig, folder: Path, texts: Sequence[tuple[bytes,
     exported = onnx_encoder.OnnxEncoder(folder, source_id, False, threads=2, batch_size=model.batch_size)
     reference = SentenceTransformerEncoder(model)
     try:
-        _compare(exported, reference._model, list(unchecked.values()))
+        ours = _compare(exported, reference._model, list(unchecked.values()))
     except ExportMismatch as exc:
         meta = onnx_encoder.read_meta(folder) or {}
         onnx_encoder.write_meta(folder, {**meta, "mismatch": str(exc)})
         raise
     with (folder / VERIFIED_FILE).open("ab") as stream:
         stream.write(b"".join(unchecked))
+    if keep is not None:
+        keep.update(zip(unchecked.values(), ours, strict=True))
     return len(unchecked)
 
 
-def verify_knowledge(model: ModelConfig, folder: Path, knowledge: KnowledgeBase) -> int:
+def verify_knowledge(
+    model: ModelConfig, folder: Path, knowledge: KnowledgeBase, keep: dict[str, Vectors] | None = None
+) -> int:
     """verify_export on every text of `knowledge` that an index embeds."""
     texts = [(doc.key, doc.text) for item in knowledge.items for doc in documents_of(item)]
-    return verify_export(model, folder, texts)
+    return verify_export(model, folder, texts, keep)
 
 
-def _compare(exported: onnx_encoder.OnnxEncoder, reference: Any, texts: Sequence[str]) -> None:
+def _compare(exported: onnx_encoder.OnnxEncoder, reference: Any, texts: Sequence[str]) -> Vectors:
+    """The export's vectors of `texts`, once each is within MIN_COSINE of sentence-transformers'."""
     ours = exported.encode_documents(texts)
     theirs = reference.encode_document(
         list(texts), normalize_embeddings=True, convert_to_numpy=True, batch_size=64
@@ -146,6 +157,7 @@ def _compare(exported: onnx_encoder.OnnxEncoder, reference: Any, texts: Sequence
             f"cosine {cosines[worst]:.6f} < {MIN_COSINE} between the ONNX and sentence-transformers "
             f"vectors of {text!r}"
         )
+    return ours
 
 
 def _verified(folder: Path) -> set[bytes]:

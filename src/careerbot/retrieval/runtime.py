@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 from careerbot.config import ModelConfig
 from careerbot.knowledge import KnowledgeBase
 from careerbot.retrieval import onnx_encoder
-from careerbot.retrieval.encoder import Encoder, model_source
+from careerbot.retrieval.encoder import Encoder, Vectors, model_source
 
 # The ONNX export lives in this folder under index.dir: made from the installed model, never committed.
 EXPORT_FOLDER = "encoder"
@@ -40,12 +43,45 @@ def open_encoder(model: ModelConfig, index_dir: Path) -> Encoder:
     )
 
 
-def check_export(encoder: Encoder, model: ModelConfig, knowledge: KnowledgeBase) -> int:
+def check_export(
+    encoder: Encoder, model: ModelConfig, knowledge: KnowledgeBase, keep: dict[str, Vectors] | None = None
+) -> int:
     """For an ONNX encoder: checks its export against sentence-transformers on every text of `knowledge`
     not checked before (imports torch if there is any), raising onnx_export.ExportMismatch if one differs.
-    Returns how many texts were checked."""
+    Returns how many texts were checked; their fp32 export vectors go into `keep` when given."""
     if not isinstance(encoder, onnx_encoder.OnnxEncoder):
         return 0
     from careerbot.retrieval.onnx_export import verify_knowledge
 
-    return verify_knowledge(model, encoder.folder, knowledge)
+    return verify_knowledge(model, encoder.folder, knowledge, keep)
+
+
+class ReusingEncoder:
+    """`encoder`, except that documents whose vectors are already `known` are not computed again: a first
+    index build would otherwise run the model over every text twice (once to check the export, once to
+    index), about half of its time. Only for a runtime whose vectors `known` are (fp32 ONNX)."""
+
+    def __init__(self, encoder: Encoder, known: dict[str, Vectors]) -> None:
+        self._encoder = encoder
+        self._known = known
+
+    @property
+    def model_id(self) -> str:
+        return self._encoder.model_id
+
+    @property
+    def dimension(self) -> int:
+        return self._encoder.dimension
+
+    def encode_queries(self, texts: Sequence[str]) -> Vectors:
+        return self._encoder.encode_queries(texts)
+
+    def encode_documents(self, texts: Sequence[str], show_progress: bool = False) -> Vectors:
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        missing = [row for row, text in enumerate(texts) if text not in self._known]
+        for row, text in enumerate(texts):
+            if text in self._known:
+                vectors[row] = self._known[text]
+        if missing:
+            vectors[missing] = self._encoder.encode_documents([texts[row] for row in missing], show_progress)
+        return vectors
