@@ -6,6 +6,11 @@ settings. The test split is never read here: settings are chosen on dev, checked
 
     .venv/bin/python benchmarks/further_answers.py            # the grid, on dev and regression
     .venv/bin/python benchmarks/further_answers.py --set dev  # one set
+    .venv/bin/python benchmarks/further_answers.py --speed    # time answers with the rule on and off
+
+With the rule on, a post whose ranking leaves room for a second part has its question sentences searched
+in a second model call; --speed times each question's answer with the rule on and off, alternately, and
+prints the ratio (read it beside the load average: the machine may be shared).
 """
 
 from __future__ import annotations
@@ -13,6 +18,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
+import os
+import statistics
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -51,6 +59,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--set", choices=SETS, help="only this set (default: dev and regression)")
+    parser.add_argument("--speed", action="store_true", help="time answers with the rule on and off")
     args = parser.parse_args()
     config = load_config(REPO / "bot.toml")
     on = dataclasses.replace(config, answering=dataclasses.replace(config.answering, further_answers=True))
@@ -63,6 +72,11 @@ def main() -> None:
         if problems:
             raise SystemExit(f"{name}: {problems[0]}")
         cases[name] = loaded
+    if args.speed:
+        off = Answerer(base.knowledge, base._searcher, config.answering)
+        for name in names:
+            time_on_and_off(name, base, off, [case.question for case in cases[name]])
+        return
     configured = config.answering
     print(
         f"bot.toml: further_answers = {str(configured.further_answers).lower()}, further_min_score = "
@@ -84,6 +98,27 @@ def main() -> None:
         print(f"{min_score:>9.2f} {margin:>6.2f} {within:>6}  " + "  ".join(f"{c:>18}" for c in cells))
     print(
         f"(* = precision >= {GOOD_PRECISION:.0%} over >= {ENOUGH_SHOWN} second parts: enough to turn it on)"
+    )
+
+
+def time_on_and_off(name: str, on: Answerer, off: Answerer, questions: list[str]) -> None:
+    for question in questions[:20]:  # warm-up
+        on.answer(question)
+        off.answer(question)
+    seconds: dict[str, list[float]] = {"on": [], "off": []}
+    for round_ in range(2):
+        for question in questions:
+            pairs = [("on", on), ("off", off)]
+            for label, answerer in pairs if round_ == 0 else pairs[::-1]:
+                start = time.perf_counter()
+                answerer.answer(question)
+                seconds[label].append(time.perf_counter() - start)
+    means = {label: statistics.mean(times) for label, times in seconds.items()}
+    medians = {label: statistics.median(times) for label, times in seconds.items()}
+    print(
+        f"{name}: {len(questions)} questions; mean {means['on'] * 1000:.1f} ms on, {means['off'] * 1000:.1f} ms off "
+        f"({means['on'] / means['off']:.2f}x); median {medians['on'] / medians['off']:.2f}x; "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
 
 

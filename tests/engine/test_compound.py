@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 
 import pytest
 
@@ -148,3 +149,30 @@ def test_the_short_answer_keeps_whole_lines_or_cuts_at_a_sentence() -> None:
     assert short_answer(long_line, 45) == ("One sentence here.", True)
     text, shortened = short_answer("word " * 100, 60)
     assert shortened and text.endswith("…") and len(text) <= 61
+
+
+class RecordingSearcher(FixedSearcher):
+    def __init__(self, found: dict[str, list[Candidate]]) -> None:
+        super().__init__(found)
+        self.calls: list[list[str]] = []
+
+    def search_many(self, questions: Sequence[str], limit: int = 10) -> list[list[Candidate]]:
+        self.calls.append(list(questions))
+        return super().search_many(questions, limit)
+
+
+def test_sentences_are_searched_only_when_a_second_part_could_follow(answerer: Answerer) -> None:
+    found = {
+        POST: [hit("pytorch", 0.80), hit("scikit-learn", 0.75)],
+        "Plain. What about pay?": [hit("salary", 0.80), hit("pytorch", 0.3)],  # no runner-up high enough
+        SENTENCES[0]: [hit("pytorch", 0.9)],
+        SENTENCES[1]: [hit("scikit-learn", 0.9)],
+    }
+    searcher = RecordingSearcher(found)
+    on = Answerer(answerer.knowledge, searcher, AnsweringConfig(min_score=0.5, further_answers=True))
+    on.answer_many([POST, "Plain. What about pay?"])
+    # The posts in one call; the one post that could have a second part has its sentences in another.
+    assert searcher.calls == [[POST, "Plain. What about pay?"], SENTENCES]
+    searcher.calls.clear()
+    Answerer(answerer.knowledge, searcher, AnsweringConfig(min_score=0.5)).answer(POST)
+    assert searcher.calls == [[POST]], "off: nothing searched beyond the post"

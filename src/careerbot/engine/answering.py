@@ -12,7 +12,12 @@ from datetime import date
 from typing import Any, Literal, Protocol
 
 from careerbot.config import AnsweringConfig
-from careerbot.engine.compound import question_sentences, second_part, short_answer
+from careerbot.engine.compound import (
+    may_have_second_part,
+    question_sentences,
+    second_part,
+    short_answer,
+)
 from careerbot.engine.language import ENGLISH, language_of
 from careerbot.knowledge import TOPICS, Entry, Item, KnowledgeBase, Source
 from careerbot.knowledge.codec import source_to_dict
@@ -153,12 +158,9 @@ class Answerer:
         english = [
             text for (text, _), language in zip(cleaned, languages, strict=True) if language == ENGLISH
         ]
-        # With further answers on, each post's question sentences are searched in the same model call.
-        sentences = [question_sentences(text) if self._config.further_answers else [] for text in english]
-        texts = english + [sentence for parts in sentences for sentence in parts]
-        found_all = self._searcher.search_many(texts, limit=CANDIDATES_KEPT) if texts else []
-        found = iter(found_all[: len(english)])
-        per_sentence = iter(_split(found_all[len(english) :], [len(parts) for parts in sentences]))
+        found_english = self._searcher.search_many(english, limit=CANDIDATES_KEPT) if english else []
+        found = iter(found_english)
+        per_sentence = iter(self._search_sentences(english, found_english))
         threshold = self._config.min_score if min_score is None else min_score
         return [
             self._decide(text, truncated, next(found), threshold, next(per_sentence))
@@ -166,6 +168,22 @@ class Answerer:
             else Answer(text, True, ENGLISH_ONLY, truncated=truncated, language=language)
             for (text, truncated), language in zip(cleaned, languages, strict=True)
         ]
+
+    def _search_sentences(
+        self, posts: list[str], found: list[list[Candidate]]
+    ) -> list[list[list[Candidate]]]:
+        """With further answers on: the question sentences of each post that could have a second part,
+        searched in one model call apart from the posts' (batched with a long post, short sentences
+        would be padded to its length: measured 1.6x the bare search on dev posts, against 2.9x)."""
+        if not self._config.further_answers:
+            return [[] for _ in posts]
+        sentences = [
+            question_sentences(post) if may_have_second_part(candidates, self._config) else []
+            for post, candidates in zip(posts, found, strict=True)
+        ]
+        flat = [sentence for parts in sentences for sentence in parts]
+        results = self._searcher.search_many(flat, limit=CANDIDATES_KEPT) if flat else []
+        return _split(results, [len(parts) for parts in sentences])
 
     def _clean(self, question: str) -> tuple[str, bool]:
         text = " ".join(question.split())
