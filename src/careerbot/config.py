@@ -72,6 +72,13 @@ class AnsweringConfig:
     uncertain_from: float = 0.60
     uncertain_below: float = 0.65
     uncertain_margin: float = 0.02
+    # Compound questions: a second, shortened answer when another entry in the top `further_within`
+    # scores at least further_min_score on the whole post and tops one of its question sentences by
+    # further_sentence_margin over the main entry there (so the two answer different asks). See bot.toml.
+    further_answers: bool = False
+    further_min_score: float = 0.65
+    further_within: int = 3
+    further_sentence_margin: float = 0.02
 
 
 @dataclass(frozen=True)
@@ -152,6 +159,9 @@ def config_from_mapping(raw: dict[str, Any], base_dir: Path, source: Path | None
     _check_range(answering, "answering", "uncertain_from", -1.0, 1.0, source)
     _check_range(answering, "answering", "uncertain_below", -1.0, 1.0, source)
     _check_range(answering, "answering", "uncertain_margin", 0.0, 2.0, source)
+    _check_range(answering, "answering", "further_min_score", -1.0, 1.0, source)
+    _check_range(answering, "answering", "further_within", 2, 10, source)
+    _check_range(answering, "answering", "further_sentence_margin", 0.0, 2.0, source)
     _check_range(model, "model", "batch_size", 1, 4096, source)
     _check_range(model, "model", "threads", 1, 256, source)
     if model["runtime"] not in RUNTIMES:

@@ -383,3 +383,25 @@ async def test_a_button_whose_question_is_gone_says_so(
     [helpful] = [i for i in custom_ids(interaction.message) if i.startswith("cb:fb:1:")]
     reply = await (await fake_discord.click(interaction.message, helpful)).response()
     assert reply["data"]["flags"] & EPHEMERAL and "can't find that answer" in reply["data"]["content"]
+
+
+async def test_a_compound_question_gets_a_second_part_that_opens_in_full(
+    fake_discord: Any, start_bot: StartBot, config: Config
+) -> None:
+    further = dataclasses.replace(config.answering, further_answers=True, further_min_score=0.6)
+    compound = dataclasses.replace(config, answering=further)
+    encoder = FakeEncoder()
+    engine, _ = load_engine(compound, encoder=encoder)
+    await start_bot(LiveEngine(compound, encoder, engine))
+    question = "What is PyTorch used for? How much do ML engineers earn?"
+    interaction = await fake_discord.slash("ask", {"question": question})
+    [embed] = (await interaction.response())["data"]["embeds"]
+    assert embed["title"] == "How much do ML engineers earn?"
+    assert [f["name"] for f in embed["fields"]][:2] == ["Sources", "Also: What is PyTorch used for?"]
+    assert embed["fields"][1]["value"] == "PyTorch builds and trains neural networks.\n- A Test Article"
+    [select] = [c for c in components_of(interaction.message) if c["custom_id"].startswith("cb:open:")]
+    assert select["options"][0]["value"] == "pytorch"
+    reply = await (
+        await fake_discord.select(interaction.message, select["custom_id"], ["pytorch"])
+    ).response()
+    assert reply["data"]["embeds"][0]["description"] == "PyTorch builds and trains neural networks."

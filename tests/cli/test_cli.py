@@ -332,3 +332,45 @@ def test_eval_counts_uncertain_replies_apart_and_never_right(
     out = capsys.readouterr().out
     assert "uncertain in/out" in out and "1.000/" in out
     assert "got uncertain (" in out and "pytorch" in out
+
+
+COMPOUND = "What is PyTorch used for? How much do ML engineers earn?"
+FURTHER_ON = "[answering]\nfurther_answers = true\nfurther_min_score = 0.6\n"
+
+
+def test_ask_gives_a_compound_question_a_second_part_when_bot_toml_says_so(
+    settings: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(settings, "ask", "--json", COMPOUND) == 0
+    assert json.loads(capsys.readouterr().out)["further_answers"] == []  # off by default
+    settings.write_text(settings.read_text() + FURTHER_ON)
+    assert run(settings, "ask", "--json", COMPOUND) == 0
+    reply = json.loads(capsys.readouterr().out)
+    assert reply["answer"]["id"] == "salary"
+    [second] = reply["further_answers"]
+    assert (second["id"], second["title"]) == ("pytorch", "What is PyTorch used for?")
+    assert second["text"] == "PyTorch builds and trains neural networks." and second["score"] >= 0.6
+    assert run(settings, "ask", COMPOUND) == 0
+    out = capsys.readouterr().out
+    assert "also, for another part of your question: What is PyTorch used for?  [pytorch]" in out
+
+
+def test_eval_further_reports_the_second_parts_precision(
+    settings: Path, knowledge_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings.write_text(settings.read_text() + "[answering]\nfurther_min_score = 0.6\n")
+    (knowledge_dir / "eval").mkdir()
+    (knowledge_dir / "eval" / "dev.yaml").write_text(
+        f"questions:\n  - {{question: '{COMPOUND}', expected: [salary, pytorch]}}\n"
+    )
+    assert run(settings, "eval", "--json") == 0
+    [off] = json.loads(capsys.readouterr().out)["dev"]
+    assert off["further_shown"] == 0
+    assert run(settings, "eval", "--json", "--further") == 0
+    [on] = json.loads(capsys.readouterr().out)["dev"]
+    assert (on["further_shown"], on["further_right"], on["further_precision"]) == (1, 1, 1.0)
+    assert on["hit@1"] == off["hit@1"] == 1.0
+    assert run(settings, "eval", "--further") == 0
+    assert (
+        "further answers at 0.45: 1 of 1 second parts are an expected entry (100%)" in capsys.readouterr().out
+    )

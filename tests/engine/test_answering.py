@@ -103,8 +103,10 @@ def test_json_shape(answerer: Answerer) -> None:
         "did_you_mean",
         "language",
         "uncertain",
+        "further_answers",
     }
     assert data["uncertain"] is False
+    assert data["further_answers"] == []  # off in the settings: a one-ask question gets none anyway
     assert data["language"] == "en"
     assert set(data["answer"]) >= {"id", "title", "topic", "score", "text", "sources"}
     assert data["answer"]["id"] == "math-needed"

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import discord
 
 from careerbot.curation.reports import clip as clip  # re-exported: one clip for the bot and its texts
-from careerbot.engine.answering import Answer
+from careerbot.engine.answering import Answer, FurtherAnswer
 from careerbot.engine.language import ENGLISH
 from careerbot.knowledge import Entry, Item, Source
 
@@ -18,6 +18,7 @@ from careerbot.knowledge import Entry, Item, Source
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
 FIELD_LIMIT = 1024
+FIELD_NAME_LIMIT = 256
 FOOTER_LIMIT = 2048
 EMBED_LIMIT = 6000  # all text in one embed together
 LABEL_LIMIT = 100  # select option labels and descriptions, autocomplete choice names
@@ -60,6 +61,12 @@ def answer_embed(answer: Answer) -> discord.Embed:
         embed.colour = discord.Colour(COLOURS[answer.confidence])
         if answer.sources:
             embed.add_field(name="Sources", value=sources_text(answer.sources), inline=False)
+        for further in answer.further:
+            embed.add_field(
+                name=clip(f"Also: {further.title}", FIELD_NAME_LIMIT),
+                value=further_text(further),
+                inline=False,
+            )
         if answer.did_you_mean:
             embed.add_field(
                 name="Or did you mean", value=_bullets(s.title for s in answer.did_you_mean), inline=False
@@ -70,6 +77,18 @@ def answer_embed(answer: Answer) -> discord.Embed:
         )
     embed.set_author(name=clip(f"Q: {answer.question}", TITLE_LIMIT))
     return fit(embed)
+
+
+def further_text(further: FurtherAnswer) -> str:
+    """A compound question's second part as one embed field: the shortened answer, then its sources,
+    which are kept whole when the field must be cut (the answer is cut instead)."""
+    more = "\n(shortened: open it in full from the menu below)" if further.shortened else ""
+    sources = sources_text(further.sources) if further.sources else ""
+    tail = f"{more}\n{sources}" if sources else more
+    room = FIELD_LIMIT - len(tail)
+    if room < FIELD_LIMIT // 2:  # very long sources: the answer comes first
+        return clip(further.text + tail, FIELD_LIMIT)
+    return clip(further.text, room) + tail
 
 
 def fit(embed: discord.Embed) -> discord.Embed:

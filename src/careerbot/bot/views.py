@@ -152,8 +152,10 @@ def answer_view(answer: Answer, asked_id: int) -> discord.ui.View:
         if answer.did_you_mean:
             view.add_item(OpenItemSelect(asked_id, list(answer.did_you_mean), placeholder="Did you mean..."))
         return view
-    if answer.related:
-        view.add_item(OpenItemSelect(asked_id, list(answer.related)))
+    # The menu opens a compound question's second part in full, then the related questions.
+    shown = [Suggestion(f.id, f.title, f.score) for f in answer.further] + list(answer.related)
+    if shown:
+        view.add_item(OpenItemSelect(asked_id, shown))
     view.add_item(FeedbackButton(asked_id, helpful=True))
     view.add_item(FeedbackButton(asked_id, helpful=False))
     view.add_item(NotWhatIMeantButton(asked_id))

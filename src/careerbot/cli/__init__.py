@@ -94,6 +94,11 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--sweep", action="store_true", help="also show the scores at other thresholds")
     evaluate.add_argument("--misses", action="store_true", help="list the questions it got wrong")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    evaluate.add_argument(
+        "--further",
+        action="store_true",
+        help="give compound questions their second part whatever bot.toml says, to measure its precision",
+    )
     gates = evaluate.add_argument_group("gates (exit 1 when one fails)")
     gates.add_argument("--min-hit1", type=float, metavar="X")
     gates.add_argument("--min-hit3", type=float, metavar="X")

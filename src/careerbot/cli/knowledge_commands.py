@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -136,6 +137,10 @@ def evaluate(args: argparse.Namespace, config: Config) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    if args.further:
+        config = dataclasses.replace(
+            config, answering=dataclasses.replace(config.answering, further_answers=True)
+        )
     answerer = open_answerer(config)
     results: dict[str, tuple[EvalReport, list[EvalReport]]] = {}
     for name, path in sets:

@@ -27,6 +27,12 @@ def render_answer(answer: Answer, explain: bool = False) -> str:
         lines += [f"source: {format_source(source)}" for source in answer.sources]
         if answer.reviewed_on:
             lines.append(f"reviewed: {answer.reviewed_on.isoformat()}")
+        for further in answer.further:
+            lines += ["", f"also, for another part of your question: {further.title}  [{further.id}]"]
+            lines += _wrap(further.text)
+            if further.shortened:
+                lines.append("(first lines only)")
+            lines += [f"source: {format_source(source)}" for source in further.sources]
     if answer.did_you_mean and not answer.uncertain:
         lines.append("did you mean:")
         lines += [f"  - {s.title}  [{s.id}]" for s in answer.did_you_mean]
@@ -90,6 +96,12 @@ def render_eval(reports: list[EvalReport]) -> str:
         rows.append(
             f"judged blind at {j.threshold:.2f}: {j.judged_relevant:.1%} of {j.judged} in-scope replies relevant, "
             f"{j.judged_wrong:.1%} wrong; {j.changed} replies changed since, to be judged again"
+        )
+    configured = next((r for r in reports if r.further_shown), None)
+    if configured:
+        rows.append(
+            f"further answers at {configured.threshold:.2f}: {configured.further_right} of "
+            f"{configured.further_shown} second parts are an expected entry ({configured.further_precision:.0%})"
         )
     rows.append(
         f"({first.in_scope} in-scope and {first.out_of_scope} out-of-scope questions"

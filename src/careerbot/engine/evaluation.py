@@ -34,6 +34,11 @@ class EvalReport:
     judged_relevant: float = 0.0
     judged_wrong: float = 0.0
     changed: int = 0  # judged replies that differ now: to be judged again
+    # Compound questions (answering.further_answers): second parts shown with English answers (to an
+    # out-of-scope question, always wrong), and how many are an expected entry of an in-scope question.
+    # The main answer, and so hit@1, is the same either way.
+    further_shown: int = 0
+    further_right: int = 0
     misses: list[tuple[EvalCase, Answer]] = field(default_factory=list, compare=False)
 
     def as_dict(self) -> dict[str, float | int]:
@@ -58,7 +63,14 @@ class EvalReport:
             "judged_relevant": round(self.judged_relevant, 4),
             "judged_wrong": round(self.judged_wrong, 4),
             "changed_since_judged": self.changed,
+            "further_shown": self.further_shown,
+            "further_right": self.further_right,
+            "further_precision": round(self.further_precision, 4),
         }
+
+    @property
+    def further_precision(self) -> float:
+        return _share(self.further_right, self.further_shown)
 
 
 def evaluate(
@@ -104,6 +116,8 @@ def evaluate(
         uncertain_in_scope=_share(sum(1 for _, a in in_scope if a.uncertain), len(in_scope)),
         uncertain_out_of_scope=_share(sum(1 for _, a in out_scope if a.uncertain), len(out_scope)),
         misses=misses + [(c, a) for c, a in others if a.language == ENGLISH],
+        further_shown=sum(len(a.further) for _, a in english),
+        further_right=sum(1 for c, a in in_scope for f in a.further if f.id in c.expected),
         **_judged(english, judgments or {}),
     )
 
