@@ -52,11 +52,13 @@ def report(answerer: Answerer) -> EvalReport:
 
 # Issue 11's goals, on the frozen test split of real people's questions (settings as shipped):
 # hit@1 >= 0.85, hit@3 >= 0.95, out-of-scope declined >= 90 % with in-scope declined <= 5 %.
-# Measured (README): hit@1 0.607 (0.626 without the uncertain band), hit@3 0.766, out-of-scope declined
-# 71.4 %, in-scope declined 0.9 %; judged blind, 47.7 % of the in-scope replies relevant.
+# Measured (README): hit@1 0.579, hit@3 0.738, out-of-scope declined 71.4 %, in-scope declined 2.8 %;
+# judged blind, 45.8 % of the in-scope replies relevant. (Before the 38 entries written from dev's second
+# collection: hit@1 0.607, hit@3 0.766, in-scope declined 0.9 %, 47.7 % relevant; the change is 2-3
+# questions, inside the noise of 107, and was not undone: that would be choosing content on test.)
 # The floors sit a little under the measured figures, so a regression fails CI; the strict xfail says the
 # goals are open and fails once they are met, so that the floors get raised.
-TEST_FLOOR = {"hit@1": 0.60, "hit@3": 0.74, "declined out": 0.64, "declined in": 0.05}
+TEST_FLOOR = {"hit@1": 0.56, "hit@3": 0.72, "declined out": 0.68, "declined in": 0.05}
 TEST_GOAL = {"hit@1": 0.85, "hit@3": 0.95, "declined out": 0.90, "declined in": 0.05}
 
 
@@ -78,13 +80,13 @@ def test_the_judged_replies_are_the_replies_careerbot_gives(test_split: EvalRepo
     assert test_split.judged == 107 and test_split.changed == 0, test_split.as_dict()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 open: test split hit@1 0.607, hit@3 0.766, 71 % declined")
+@pytest.mark.xfail(strict=True, reason="issue 11 open: test split hit@1 0.579, hit@3 0.738, 71 % declined")
 def test_real_questions_meet_the_goals(test_split: EvalReport) -> None:
     assert short_of(test_split, TEST_GOAL) == []
     assert test_split.judged_relevant >= 0.90 and test_split.judged_wrong <= 0.03
 
 
-# The team's regression set, relabelled for the new entries: hit@1 0.809 (0.816 without the band), hit@3 0.919, out-of-scope
+# The team's regression set, relabelled for the new entries: hit@1 0.801, hit@3 0.919, out-of-scope
 # declined 100 % (91.4 % with the 64 entries before issue 11; 88.6 % before the last 9 out-of-scope kinds).
 REGRESSION_FLOOR = {"hit@1": 0.79, "hit@3": 0.90, "declined out": 0.85, "declined in": 0.05}
 
