@@ -61,7 +61,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
     recover_store(config)
     try:
-        run_bot(config, open_live(config), token)
+        run_bot(config, open_live(config, check_files=False), token)
     except StartError as exc:
         print(f"careerbot: {exc}", file=sys.stderr)
         return EXIT_FAILED
