@@ -22,7 +22,7 @@ from careerbot.engine.answering import Answerer
 from careerbot.engine.loading import Engine, save_engine, update_engine
 from careerbot.knowledge import KnowledgeError, Problem
 from careerbot.knowledge.snapshot import Refresh, Snapshot
-from careerbot.knowledge.watch import watch
+from careerbot.knowledge.watch import list_files_now, watch
 from careerbot.retrieval.encoder import Encoder
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,9 @@ class LiveEngine:
         )
 
     def _watch_and_reload(self) -> None:
-        watch(self.knowledge_dir)  # one full scan, which the reload then compares with the live stamps
+        watch(self.knowledge_dir)  # one full scan; listings after it come from the kernel's events
+        if list_files_now(self.knowledge_dir).stamps == self.snapshot().stamps:
+            return
         report = self.reload()
         if not report.swapped:
             problems = "\n".join(str(problem) for problem in report.problems)

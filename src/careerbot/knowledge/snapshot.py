@@ -6,8 +6,9 @@ to the size of the knowledge (100k files parse in minutes; stat-ing them takes a
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from careerbot.knowledge.disk import WATCHED, Listing, Stamps
@@ -19,10 +20,16 @@ from careerbot.knowledge.watch import list_files_now
 __all__ = ["WATCHED", "Refresh", "Snapshot", "Stamps", "refresh"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Snapshot:
     knowledge: KnowledgeBase
-    stamps: Stamps
+    # The stamps, or how to read them when first needed: start-up answers before it compares any.
+    stamps_or_reader: Stamps | Callable[[], Stamps]
+
+    @cached_property
+    def stamps(self) -> Stamps:
+        given = self.stamps_or_reader
+        return given() if callable(given) else given
 
 
 @dataclass(frozen=True)
