@@ -36,12 +36,14 @@ def open_live(config: Config, check_files: bool = True) -> LiveEngine:
     return live
 
 
-def recover_store(config: Config) -> None:
+def recover_store(config: Config) -> bool:
     """Before the knowledge loads: a damaged or unreachable database stops start-up here (StoreError), a
     change a crash cut short is finished, so the knowledge is whole again (careerbot.curation.journal),
     and with PostgreSQL the changes other processes made meanwhile are applied
-    (careerbot.curation.propagation)."""
+    (careerbot.curation.propagation). True if it changed any knowledge file."""
     from careerbot.curation.propagation import recover
 
-    for line in recover(config.knowledge.dir, config.storage.database):
+    lines = recover(config.knowledge.dir, config.storage.database)
+    for line in lines:
         print(f"careerbot: {line}", file=sys.stderr)
+    return bool(lines)
