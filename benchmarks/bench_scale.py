@@ -174,7 +174,8 @@ def child_serve(size: int, folder: Path, rounds: int) -> dict[str, Any]:
     )
     edits = []
     for number in range(rounds):
-        entry_id, phrase = ids[number], f"zqx{number} fresh wording for benchmark edit {number}"
+        # words no earlier run on a kept folder (--keep-dir) left in it
+        entry_id, phrase = ids[number], f"zq{os.urandom(6).hex()} fresh wording for benchmark edit {number}"
         started = time.perf_counter()
         curator.add_paraphrase(entry_id, phrase, Moderator(1, "bench"))
         assert live.answerer.answer(phrase).id == entry_id
