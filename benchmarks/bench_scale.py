@@ -16,10 +16,12 @@ temporary folder that is deleted when the run ends, also when it fails or is int
 
 - build: `careerbot index` from nothing: parse, validate, embed, index, save. Above 10k entries the
   whole-set near-duplicate check is left out (it is quadratic; its time is reported at 1k and 10k).
-- start: process start to the first answer, with the index saved by the build; median of --rounds.
+- start: process start to the first answer, with the index saved by the build; median of --rounds. As
+  the bot starts (`careerbot run`: the knowledge files are checked in the warm-up, after the first
+  answer), and alternated with it, "start+stat": every file stat-ed first (`ask`, `chat`).
 - serve: query latency (p50/p99 over 300 questions, one at a time) right after start ("cold"), the
-  warm-up the bot runs in the background after start (decode every entry, tabulate every phrasing: what
-  browsing and edits need), query latency again over 300 other questions ("warm": the figure the goals
+  warm-up the bot runs in the background after start (watch the knowledge folder: one scan of every
+  file, and reload what changed; tabulate every phrasing: what edits need), query latency again over 300 other questions ("warm": the figure the goals
   name), then --rounds moderator edits (a new paraphrase through Curator live: check, write, record,
   reload), each timed until the new paraphrase is answered with its entry.
 - disk: the knowledge folder and the index folder after the build (allocated blocks, as `du`).
@@ -111,8 +113,10 @@ def child_build(size: int, folder: Path) -> dict[str, Any]:
     }
 
 
-def child_start(size: int, folder: Path, encoder_name: str) -> dict[str, Any]:
-    """Prints the moment of its first answer; the parent times from before it spawned this process."""
+def child_start(size: int, folder: Path, encoder_name: str, check_files: bool = False) -> dict[str, Any]:
+    """Prints the moment of its first answer; the parent times from before it spawned this process.
+    `check_files`: stat every knowledge file before the first answer (`ask`, `chat`); without, the
+    bot's way (`run`): the saved index answers first, the files are checked in the warm-up after."""
     sys.path.insert(0, str(HERE))
     from careerbot.engine.loading import load_engine
 
@@ -126,7 +130,7 @@ def child_start(size: int, folder: Path, encoder_name: str) -> dict[str, Any]:
         from synthetic import HashEncoder
 
         config, encoder = settings(size, folder), HashEncoder()
-    engine, report = load_engine(config, encoder=encoder)
+    engine, report = load_engine(config, encoder=encoder, check_files=check_files)
     engine.answerer.answer("how do I deploy a model to the cloud")
     return {"answered_at": time.time(), "loaded": report.loaded, **memory_mb()}
 
@@ -151,25 +155,27 @@ def child_serve(size: int, folder: Path, rounds: int) -> dict[str, Any]:
     from synthetic import HashEncoder
 
     config, encoder = settings(size, folder), HashEncoder()
-    engine, _ = load_engine(config, encoder=encoder)
+    engine, _ = load_engine(config, encoder=encoder, check_files=False)
     after_start = memory_mb()["RssAnon"]
     rng = random.Random(3)
     ids = [f"synthetic-{rng.randrange(size):06d}" for _ in range(600)]
     knowledge = engine.answerer.knowledge
     questions = [knowledge.get(i).paraphrases[2] for i in ids]  # type: ignore[union-attr]
     cold = latencies_ms(engine.answerer.answer, questions[:300])
-    started = time.perf_counter()
-    knowledge.phrasings()  # what LiveEngine.warm_up_in_background does
-    warm_up = time.perf_counter() - started
-    warm = latencies_ms(engine.answerer.answer, questions[300:])
-    after_warm_up = memory_mb()
     live = LiveEngine(config, encoder, engine)
+    started = time.perf_counter()
+    live.warm_up_in_background()  # as the bot: watch the knowledge folder, reload, phrasings table
+    live.flush()
+    warm_up = time.perf_counter() - started
+    warm = latencies_ms(live.answerer.answer, questions[300:])
+    after_warm_up = memory_mb()
     curator = Curator(
         KnowledgeWriter(config.knowledge.dir, live.snapshot), Store(config.storage.database), live
     )
     edits = []
     for number in range(rounds):
-        entry_id, phrase = ids[number], f"zqx{number} fresh wording for benchmark edit {number}"
+        # words no earlier run on a kept folder (--keep-dir) left in it
+        entry_id, phrase = ids[number], f"zq{os.urandom(6).hex()} fresh wording for benchmark edit {number}"
         started = time.perf_counter()
         curator.add_paraphrase(entry_id, phrase, Moderator(1, "bench"))
         assert live.answerer.answer(phrase).id == entry_id
@@ -202,16 +208,20 @@ def run_child(*args: str) -> tuple[dict[str, Any], float]:
 
 
 def start_times(size: int, folder: Path, encoder_name: str, rounds: int) -> dict[str, Any]:
-    runs = []
+    """The bot's start-up (files checked after the first answer) and, alternated with it in the same
+    run, start-up with every file stat-ed first (`ask`, `chat`, and the bot before issue 13)."""
+    runs: dict[str, list[dict[str, Any]]] = {"bot": [], "checked": []}
     for _ in range(rounds):
-        result, spawned = run_child("start", str(size), encoder_name, str(folder))
-        if not result["loaded"]:
-            sys.exit("start-up had to rebuild the index: the benchmark would be measuring a build")
-        runs.append({**result, "seconds": result["answered_at"] - spawned})
+        for way, checked in (("bot", "0"), ("checked", "1")):
+            result, spawned = run_child("start", str(size), encoder_name, checked, str(folder))
+            if not result["loaded"]:
+                sys.exit("start-up had to rebuild the index: the benchmark would be measuring a build")
+            runs[way].append({**result, "seconds": result["answered_at"] - spawned})
     return {
-        "start_s": statistics.median(run["seconds"] for run in runs),
-        "rss_after_start_mb": statistics.median(run["VmRSS"] for run in runs),
-        "anon_after_start_mb": statistics.median(run["RssAnon"] for run in runs),
+        "start_s": statistics.median(run["seconds"] for run in runs["bot"]),
+        "start_checked_s": statistics.median(run["seconds"] for run in runs["checked"]),
+        "rss_after_start_mb": statistics.median(run["VmRSS"] for run in runs["bot"]),
+        "anon_after_start_mb": statistics.median(run["RssAnon"] for run in runs["bot"]),
     }
 
 
@@ -234,13 +244,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", type=Path, default=HERE / "results" / "scale.json")
     parser.add_argument("--no-model", action="store_true", help="leave out the real-model start-up row")
+    parser.add_argument(
+        "--keep-dir",
+        type=Path,
+        help="keep every size's folder under KEEP_DIR/<size> (also above 100k entries), and reuse one"
+        " that already has an index instead of building it again (edits change it: rebuild by deleting)",
+    )
     args = parser.parse_args()
     # SIGTERM unwinds like Ctrl-C, so the temporary folders are deleted either way
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
     rows: dict[str, dict[str, Any]] = {}
     for size in [int(s) for s in args.sizes.split(",")]:
-        with work_folder(size) as folder:
-            rows[str(size)] = synthetic_row(size, folder, args.rounds)
+        with work_folder(size, args.keep_dir) as folder:
+            rows[str(size)] = synthetic_row(size, folder, args.rounds, reuse=args.keep_dir is not None)
     if not args.no_model:
         print("... real model, shipped knowledge: start-up", file=sys.stderr)
         rows["model"] = model_row(args.rounds)
@@ -257,9 +273,12 @@ def main() -> None:
 
 
 @contextmanager
-def work_folder(size: int) -> Iterator[Path]:
-    """var/bench-scale/<size>, kept for the other benchmarks; or, above KEEP_UP_TO, a temporary folder
-    deleted afterwards whatever happens."""
+def work_folder(size: int, keep_dir: Path | None = None) -> Iterator[Path]:
+    """keep_dir/<size> when given; var/bench-scale/<size>, kept for the other benchmarks; or, above
+    KEEP_UP_TO, a temporary folder deleted afterwards whatever happens."""
+    if keep_dir is not None:
+        yield keep_dir.resolve() / f"{size}"
+        return
     if size <= KEEP_UP_TO:
         yield WORK / f"{size}"
         return
@@ -272,10 +291,14 @@ def work_folder(size: int) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def synthetic_row(size: int, folder: Path, rounds: int) -> dict[str, Any]:
-    print(f"... {size} entries: build (load {os.getloadavg()[0]:.1f})", file=sys.stderr)
-    row, _ = run_child("build", str(size), str(folder))
-    row["load_build"] = os.getloadavg()[0]
+def synthetic_row(size: int, folder: Path, rounds: int, reuse: bool = False) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    if reuse and (folder / "index").is_dir():
+        print(f"... {size} entries: reusing the build in {folder}", file=sys.stderr)
+    else:
+        print(f"... {size} entries: build (load {os.getloadavg()[0]:.1f})", file=sys.stderr)
+        row, _ = run_child("build", str(size), str(folder))
+        row["load_build"] = os.getloadavg()[0]
     print(f"... {size} entries: start-up x{rounds}", file=sys.stderr)
     row["load_start"] = os.getloadavg()[0]
     row.update(start_times(size, folder, "hash", rounds))
@@ -293,6 +316,7 @@ def print_table(result: dict[str, Any]) -> None:
         ("entries_per_s", "entries/s", "{:.0f}"),
         ("validate_s", "validate s", "{:.1f}"),
         ("start_s", "start s", "{:.2f}"),
+        ("start_checked_s", "start+stat s", "{:.2f}"),
         ("cold_p50_ms", "cold p50 ms", "{:.1f}"),
         ("cold_p99_ms", "cold p99 ms", "{:.1f}"),
         ("warm_up_s", "warm-up s", "{:.2f}"),
@@ -319,14 +343,14 @@ def print_table(result: dict[str, Any]) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
-        # --child KIND SIZE [ENCODER | ROUNDS] [FOLDER]; bench_loop.py and bench_verify.py build in WORK
+        # --child KIND SIZE [ENCODER CHECK | ROUNDS] [FOLDER]; bench_loop.py, bench_verify.py build in WORK
         kind, size, *rest = sys.argv[2:]
         extra = rest[:-1] if kind != "build" else []
         folder = Path(rest[-1]) if len(rest) > len(extra) else WORK / size
         if kind == "build":
             output = child_build(int(size), folder)
         elif kind == "start":
-            output = child_start(int(size), folder, extra[0])
+            output = child_start(int(size), folder, extra[0], extra[1:] == ["1"])
         else:
             output = child_serve(int(size), folder, int(extra[0]))
         print(json.dumps(output))

@@ -39,3 +39,22 @@ def test_sizes_the_other_benchmarks_reuse_are_kept(bench: ModuleType) -> None:
     with bench.work_folder(bench.KEEP_UP_TO) as folder:
         folder.mkdir(parents=True)
     assert folder == bench.WORK / str(bench.KEEP_UP_TO) and folder.is_dir()
+
+
+def test_a_large_size_is_kept_in_the_folder_asked_for_and_reused(
+    bench: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--keep-dir: the 1M folder takes most of an hour to build; it is kept and measured again."""
+    size, keep = bench.KEEP_UP_TO + 1, tmp_path / "kept"
+    with bench.work_folder(size, keep) as folder:
+        (folder / "index").mkdir(parents=True)
+    assert folder == keep / str(size) and folder.is_dir()
+    children: list[tuple[str, ...]] = []
+
+    def child(*args: str) -> tuple[dict[str, object], float]:
+        children.append(args)
+        return {"loaded": True, "answered_at": 1.0, "VmRSS": 1, "RssAnon": 1}, 0.0
+
+    monkeypatch.setattr(bench, "run_child", child)
+    bench.synthetic_row(size, folder, 1, reuse=True)
+    assert [args[0] for args in children] == ["start", "start", "serve"]  # no build

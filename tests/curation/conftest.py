@@ -5,7 +5,7 @@ own tests."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from functools import partial
@@ -20,6 +20,7 @@ from careerbot.curation.postgres import PostgresStore
 from careerbot.curation.store import Store
 from careerbot.engine.live import LiveEngine
 from careerbot.engine.loading import load_engine
+from careerbot.knowledge.watch import forget, watch
 from careerbot.knowledge.writer import KnowledgeWriter
 from tests.fakes import FakeEncoder
 from tests.postgres import execute
@@ -28,11 +29,15 @@ MOD = Moderator(7, "mod")
 
 
 @pytest.fixture
-def curator(config: Config, tmp_path: Path) -> Curator:
+def curator(config: Config, tmp_path: Path) -> Iterator[Curator]:
+    """With the knowledge folder watched, as the bot's warm-up leaves it: edits learn of hand edits
+    from the kernel's events (careerbot.knowledge.watch), and every test here checks they are seen."""
     encoder = FakeEncoder()
     engine, _ = load_engine(config, encoder=encoder)
     live = LiveEngine(config, encoder, engine)
-    return Curator(KnowledgeWriter(config.knowledge.dir, live.snapshot), Store(tmp_path / "db.sqlite3"), live)
+    assert watch(config.knowledge.dir)
+    yield Curator(KnowledgeWriter(config.knowledge.dir, live.snapshot), Store(tmp_path / "db.sqlite3"), live)
+    forget(config.knowledge.dir)
 
 
 @dataclass

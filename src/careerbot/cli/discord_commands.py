@@ -59,9 +59,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
         return EXIT_USAGE
     from careerbot.bot.runner import StartError, run_bot
 
-    recover_store(config)
+    recovered = recover_store(config)  # files it finished are served from the first answer on
     try:
-        run_bot(config, open_live(config), token)
+        run_bot(config, open_live(config, check_files=recovered), token)
     except StartError as exc:
         print(f"careerbot: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -22,6 +22,7 @@ from careerbot.engine.answering import Answerer
 from careerbot.engine.loading import Engine, save_engine, update_engine
 from careerbot.knowledge import KnowledgeError, Problem
 from careerbot.knowledge.snapshot import Refresh, Snapshot
+from careerbot.knowledge.watch import list_files_now, watch
 from careerbot.retrieval.encoder import Encoder
 
 log = logging.getLogger(__name__)
@@ -47,19 +48,24 @@ class LiveEngine:
         # Every background job until it is done: none is dropped mid-run, and each failure is logged.
         self._pending: set[Future[object]] = set()
         self._pending_lock = threading.Lock()
+        self._watching = False
 
     def _in_background(self, workers: ThreadPoolExecutor, job: Callable[[], object], what: str) -> None:
-        future = workers.submit(job)
+        def logged() -> None:
+            try:
+                job()
+            except Exception:  # the live engine is fine; only the next start or browse redoes the work
+                # logged in the job, not in a done-callback: flush() returns only once it is logged
+                log.exception("could not %s", what)
+
+        future: Future[object] = workers.submit(logged)
         with self._pending_lock:
             self._pending.add(future)
-        future.add_done_callback(lambda done: self._finished(done, what))
+        future.add_done_callback(self._finished)
 
-    def _finished(self, done: Future[object], what: str) -> None:
+    def _finished(self, done: Future[object]) -> None:
         with self._pending_lock:
             self._pending.discard(done)
-        error = None if done.cancelled() else done.exception()
-        if error is not None:  # the live engine is fine; only the next start or browse redoes the work
-            log.error("could not %s", what, exc_info=error)
 
     def flush(self) -> None:
         """Waits until every background job so far (saves of reloads, warm-ups) is done."""
@@ -82,9 +88,27 @@ class LiveEngine:
     def warm_up_in_background(self) -> None:
         """Prepares, in a thread, what the first /faq browse or edit would otherwise wait for: start-up
         decodes entries only as answers need them (see KnowledgeBase.deferred), and edits are checked
-        against a table of every phrasing."""
-        knowledge = self.answerer.knowledge
-        self._in_background(self._warm_ups, knowledge.phrasings, "warm up the knowledge (phrasings table)")
+        against a table of every phrasing. The first time, also starts watching the knowledge folder,
+        so that an edit learns which files changed by hand from the kernel instead of stat-ing every
+        file (careerbot.knowledge.watch), and reloads: an engine loaded with check_files=False learns
+        here of the files changed since its index was saved."""
+        if not self._watching:
+            self._watching = True
+            self._in_background(self._warm_ups, self._watch_and_reload, "watch the knowledge folder")
+        self._in_background(
+            self._warm_ups,
+            lambda: self.answerer.knowledge.phrasings(),  # the version live when it runs
+            "warm up the knowledge (phrasings table)",
+        )
+
+    def _watch_and_reload(self) -> None:
+        watch(self.knowledge_dir)  # one full scan; listings after it come from the kernel's events
+        if list_files_now(self.knowledge_dir).stamps == self.snapshot().stamps:
+            return
+        report = self.reload()
+        if not report.swapped:
+            problems = "\n".join(str(problem) for problem in report.problems)
+            log.warning("files changed in the knowledge folder are not loaded:\n%s", problems)
 
     def snapshot(self) -> Snapshot:
         """The knowledge as the live engine last read it (edits are validated against it)."""

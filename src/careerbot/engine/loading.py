@@ -36,8 +36,11 @@ class IndexReport:
     changed_items: int
     loaded: bool  # True: loaded from disk with no change to apply
     seconds: float
+    unchecked: bool = False  # True: the knowledge files were not compared with the index's stamps
 
     def describe(self) -> str:
+        if self.unchecked:
+            return f"index loaded: {self.documents} texts in {self.seconds:.2f} s (files checked next)"
         if self.loaded:
             return f"index up to date: {self.documents} texts loaded in {self.seconds:.2f} s"
         changed = f", {self.changed_items} entries changed" if self.changed_items else ""
@@ -53,10 +56,14 @@ def load_engine(
     rebuild: bool = False,
     compact: bool = False,
     thorough: bool = False,
+    check_files: bool = True,
 ) -> tuple[Engine, IndexReport]:
     """`rebuild` re-embeds every text, into new index folders; `compact` folds edits into a new base
     segment (no embedding); `thorough` checksums every index file, even those unchanged since their last
-    check. A damaged index is rebuilt (re-embedding only what was lost) and saved."""
+    check. A damaged index is rebuilt (re-embedding only what was lost) and saved. Without
+    `check_files`, a whole saved index is served as it is, without stat-ing every knowledge file for
+    changes since it was saved (most of a second at 1M texts): the caller then reloads right after
+    (LiveEngine.warm_up_in_background does, for the bot)."""
     if encoder is None:
         from careerbot.retrieval.runtime import open_encoder
 
@@ -78,6 +85,9 @@ def load_engine(
         if loaded.stored is not None:
             snapshot, retriever = loaded.stored
             current = Engine(Answerer(snapshot.knowledge, retriever, config.answering), snapshot, retriever)
+            if not check_files:
+                seconds = time.perf_counter() - started
+                return current, IndexReport(_texts(retriever), 0, 0, True, seconds, unchecked=True)
     return update_engine(config, encoder, current, show_progress, compact, started, salvaged=salvaged)
 
 

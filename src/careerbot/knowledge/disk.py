@@ -16,6 +16,7 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,15 +42,18 @@ class Listing:
     problems: tuple[Problem, ...]  # folders that could not be listed
 
 
-def list_files(root: Path) -> Listing:
+def list_files(root: Path, entering: Callable[[str], None] | None = None) -> Listing:
     """Stamps from lstat: a link is listed (and later refused) as itself, never followed, so a dangling
-    or far-pointing link neither stops the scan nor hides the files after it."""
+    or far-pointing link neither stops the scan nor hides the files after it. `entering` is called with
+    each folder (relative, with "/") before it is listed (careerbot.knowledge.watch watches it then)."""
     stamps: Stamps = {}
     problems: list[Problem] = []
     pending = list(WATCHED)  # relative folders; plain strings, as pathlib costs seconds at 100k files
     while pending:
         folder = pending.pop()
         try:
+            if entering is not None:
+                entering(folder)
             with os.scandir(os.path.join(root, folder)) as found:
                 for item in found:
                     relative = f"{folder}/{item.name}"

@@ -189,12 +189,21 @@ def _ids_taken(fresh: list[Entry], knowledge: KnowledgeBase, replaced: set[str])
 def _clashing_phrasings(
     fresh: list[Entry], knowledge: KnowledgeBase, replaced: set[str], lines: dict[str, LocatedYaml]
 ) -> list[Problem]:
-    """The changed entries' phrasings against each other and against every unchanged entry's."""
-    mine = _owners(fresh)
+    """The changed entries' phrasings against each other and against every unchanged entry's. A text
+    the replaced entries already had passed against every unchanged entry when it was loaded: only new
+    texts are compared with them (an added paraphrase: one text, not the entry's seven)."""
     problems = _duplicate_phrasings(fresh, lines)
+    had = {utils.default_process(_phrasing(*owner)) for owner in _owners(_entries(knowledge, replaced))}
+    mine = [
+        (owner, text)
+        for owner in _owners(fresh)
+        if (text := utils.default_process(_phrasing(*owner))) not in had
+    ]
+    if not mine:
+        return problems
     texts, ids, starts = knowledge.phrasings()  # processed as near_duplicate_pairs does: both agree
     matrix = process.cdist(
-        [utils.default_process(_phrasing(*owner)) for owner in mine],
+        [text for _, text in mine],
         texts,
         scorer=fuzz.ratio,
         score_cutoff=NEAR_DUPLICATE_RATIO,
@@ -209,8 +218,12 @@ def _clashing_phrasings(
         assert isinstance(entry, Entry)
         part = int(column) - int(starts[number])
         other = (entry, "question", None) if part == 0 else (entry, "paraphrases", part - 1)
-        problems.append(_same_phrasing(mine[a], other, lines))
+        problems.append(_same_phrasing(mine[a][0], other, lines))
     return problems
+
+
+def _entries(knowledge: KnowledgeBase, ids: set[str]) -> list[Entry]:
+    return [entry for entry_id in sorted(ids) if isinstance(entry := knowledge.get(entry_id), Entry)]
 
 
 def _same_phrasing(

@@ -6,22 +6,30 @@ to the size of the knowledge (100k files parse in minutes; stat-ing them takes a
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
-from careerbot.knowledge.disk import WATCHED, Listing, Stamps, list_files
+from careerbot.knowledge.disk import WATCHED, Listing, Stamps
 from careerbot.knowledge.loader import Parsed, apply_entry_changes, validate_knowledge
 from careerbot.knowledge.models import KnowledgeBase
 from careerbot.knowledge.problems import Problem, bounded
+from careerbot.knowledge.watch import list_files_now
 
 __all__ = ["WATCHED", "Refresh", "Snapshot", "Stamps", "refresh"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Snapshot:
     knowledge: KnowledgeBase
-    stamps: Stamps
+    # The stamps, or how to read them when first needed: start-up answers before it compares any.
+    stamps_or_reader: Stamps | Callable[[], Stamps]
+
+    @cached_property
+    def stamps(self) -> Stamps:
+        given = self.stamps_or_reader
+        return given() if callable(given) else given
 
 
 @dataclass(frozen=True)
@@ -54,9 +62,10 @@ def refresh(
 ) -> Refresh:
     """The knowledge on disk now, with `overlay` (new file texts, None for a removal) applied if given.
     Only files whose stamps differ from `previous` are read. Stamps are taken before files are read,
-    so a file that changes while it is read has a newer stamp than the one recorded: read next time."""
+    so a file that changes while it is read has a newer stamp than the one recorded: read next time.
+    The stamps come from the kernel's events if the folder is watched (careerbot.knowledge.watch)."""
     overlay = overlay or {}
-    listing = list_files(root)
+    listing = list_files_now(root)
     if previous is None or listing.problems:
         return _full(root, listing, overlay, show_progress)
     written = {path.relative_to(root).as_posix() for path in overlay}

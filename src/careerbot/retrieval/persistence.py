@@ -147,19 +147,14 @@ def _read(
     state = json.loads((state_dir / STATE_FILE).read_text(encoding="utf-8"))
     stored = _StoredEntries(base_dir, root)
     with np.load(base_dir / BASE_FILE, allow_pickle=False) as arrays:
-        stamps = dict(
-            zip(
-                arrays["paths"].tolist(),
-                zip(arrays["sizes"].tolist(), arrays["mtimes"].tolist(), strict=True),
-                strict=True,
-            )
-        )
         lexical = LexicalStats.from_arrays(arrays)
-    knowledge, stamps, lexical = stored.with_changes(state, stamps, lexical)
+    knowledge, lexical = stored.with_changes(state, lexical)
     delta = Segment.load(state_dir / DELTA) if state["has_delta"] else None
     superseded = frozenset(state["superseded"])
     retriever = Retriever(knowledge, encoder, base, lexical, lexical_weight, delta, superseded)
-    return Snapshot(knowledge, stamps), retriever
+    # The file stamps are read when first compared (a reload), not before the first answer: at 1M
+    # texts they are 140k Python tuples. The base folder is never modified, and held while in use.
+    return Snapshot(knowledge, lambda: stored.stamps(state)), retriever
 
 
 def _salvage(directory: Path, manifest: dict[str, Any], settings: IndexConfig) -> dict[bytes, np.ndarray]:
@@ -258,7 +253,7 @@ class _StoredEntries:
     """A base's entries file: decoded one line at a time, on demand."""
 
     def __init__(self, base_dir: Path, root: Path) -> None:
-        self._root = root
+        self._root, self._base_dir = root, base_dir
         with np.load(base_dir / ENTRY_INDEX, allow_pickle=False) as index:
             self._offsets, self.ids, self.files = index["offsets"], index["ids"].tolist(), index["files"]
         with open(base_dir / ENTRIES, "rb") as file:
@@ -270,18 +265,26 @@ class _StoredEntries:
         data = json.loads(self._lines[self._offsets[line] : self._offsets[line + 1]])
         return entry_from_json(data, self._root)
 
+    def stamps(self, state: dict[str, Any]) -> Stamps:
+        """The file stamps: the base's, with the state's changes."""
+        with np.load(self._base_dir / BASE_FILE, allow_pickle=False) as arrays:
+            paths, sizes, mtimes = arrays["paths"], arrays["sizes"], arrays["mtimes"]
+        stamps = dict(zip(paths.tolist(), zip(sizes.tolist(), mtimes.tolist(), strict=True), strict=True))
+        superseded = set(state["superseded"])
+        for line, entry_id in enumerate(self.ids if superseded else ()):
+            if entry_id in superseded:
+                stamps.pop(str(self.files[line]), None)
+        for path, stamp in state["stamps"].items():
+            stamps[path] = (stamp[0], stamp[1])
+        return stamps
+
     def with_changes(
-        self, state: dict[str, Any], stamps: Stamps, lexical: LexicalStats
-    ) -> tuple[KnowledgeBase, Stamps, LexicalStats]:
-        """The knowledge, file stamps and keyword statistics: the base's, with the state's changes."""
+        self, state: dict[str, Any], lexical: LexicalStats
+    ) -> tuple[KnowledgeBase, LexicalStats]:
+        """The knowledge and keyword statistics: the base's, with the state's changes."""
         changed = {entry.id: entry for entry in (entry_from_json(e, self._root) for e in state["changed"])}
         superseded = set(state["superseded"])
         line_of = {self.ids[line]: line for line in range(len(self.ids))} if superseded else {}
-        current = dict(stamps) if superseded else stamps
-        for entry_id in superseded & line_of.keys():
-            current.pop(str(self.files[line_of[entry_id]]), None)
-        for path, stamp in state["stamps"].items():
-            current[path] = (stamp[0], stamp[1])
         lexical = lexical.changed(
             removed={i: keywords_of(self.read(line_of[i])) for i in superseded & line_of.keys()},
             added={i: keywords_of(entry) for i, entry in changed.items()},
@@ -296,4 +299,4 @@ class _StoredEntries:
 
         passages = [passage_from_json(p, self._root) for p in state["passages"]]
         knowledge = KnowledgeBase.deferred([i for _, i in order], topics, read, passages)
-        return knowledge, current, lexical
+        return knowledge, lexical
