@@ -8,6 +8,8 @@ the edit. `careerbot index` folds the delta back into a new base.
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -98,7 +100,7 @@ class Retriever:
         if self.delta is not None:
             found.append(self._hits(self.delta, queries, skip=frozenset()))
         return [
-            self._rank(question, _best_first(hit for hits in per_segment for hit in hits), limit)
+            self._rank(question, _best_first(per_segment), limit)
             for question, per_segment in zip(questions, zip(*found, strict=True), strict=True)
         ]
 
@@ -150,8 +152,11 @@ class Retriever:
         ]
 
 
-def _best_first(hits: Iterable[tuple[float, str, str, int]]) -> list[tuple[float, str, str, int]]:
-    return sorted(hits, key=lambda hit: hit[0], reverse=True)
+def _best_first(
+    per_segment: Iterable[list[tuple[float, str, str, int]]],
+) -> list[tuple[float, str, str, int]]:
+    """One question's hits from every segment, best first (equal scores keep their order)."""
+    return sorted(itertools.chain.from_iterable(per_segment), key=operator.itemgetter(0), reverse=True)
 
 
 def keywords_of(item: Item | None) -> str:
