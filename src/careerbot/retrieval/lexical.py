@@ -98,11 +98,12 @@ class LexicalScorer:
         self._average_length = stats.total_length / count if count else 1.0
         self._count = count
         # Up to KEEP_COUNTS_UP_TO items, the items seen so far as candidates, by term: term -> item id ->
-        # count (a posting list), and each seen item's length norm. A question's term then touches only
-        # the candidates holding it, not every candidate: 0.16 ms of BM25 per question became 0.05 ms.
-        # A scorer belongs to one retriever, whose knowledge never changes: an edit makes a new one.
-        self._postings: dict[str, dict[str, int]] | None = {} if count <= KEEP_COUNTS_UP_TO else None
-        self._norms: dict[str, float] = {}
+        # the term's share of the item's BM25 (a posting list; it depends on the item and the corpus
+        # statistics alone). A question's term then touches only the candidates holding it, with one
+        # addition each. A scorer belongs to one retriever, whose knowledge never changes: an edit makes
+        # a new one.
+        self._postings: dict[str, dict[str, float]] | None = {} if count <= KEEP_COUNTS_UP_TO else None
+        self._seen: set[str] = set()
 
     def scores(self, question: str, item_ids: Iterable[str]) -> dict[str, float]:
         """BM25 of each given item, scaled so the best of them is 1; items matching no word are left out."""
@@ -110,9 +111,7 @@ class LexicalScorer:
         if not terms or not self._count:
             return {}
         idf = {
-            term: math.log(1 + (self._count - df + 0.5) / (df + 0.5))
-            for term in terms
-            if (df := self._stats.document_frequency.get(term, 0)) > 0
+            term: self._idf(df) for term in terms if (df := self._stats.document_frequency.get(term, 0)) > 0
         }
         if not idf:
             return {}
@@ -123,6 +122,9 @@ class LexicalScorer:
         )
         best = max(raw.values(), default=0.0)
         return {item_id: score / best for item_id, score in raw.items() if score > 0} if best > 0 else {}
+
+    def _idf(self, document_frequency: int) -> float:
+        return math.log(1 + (self._count - document_frequency + 0.5) / (document_frequency + 0.5))
 
     def _norm(self, item_id: str) -> float:
         length = self._stats.lengths.get(item_id, 0)
@@ -146,25 +148,30 @@ class LexicalScorer:
         return raw
 
     def _kept_scores(self, idf: Mapping[str, float], item_ids: Iterable[str]) -> dict[str, float]:
-        """The same sums from the posting lists, term by term in the same order as `_read_scores`, so the
-        scores are equal to the last bit."""
+        """The same sums from the posting lists: each share is computed as `_read_scores` computes it and
+        added term by term in the same order, so the scores are equal to the last bit."""
         assert self._postings is not None
-        postings, norms = self._postings, self._norms
+        postings, frequency = self._postings, self._stats.document_frequency
         candidates = item_ids.keys() if isinstance(item_ids, Mapping) else set(item_ids)
-        for item_id in candidates - norms.keys():
-            norms[item_id] = self._norm(item_id)
-            for term, count in _term_counts(self._text_of(item_id)).items():
-                postings.setdefault(term, {})[item_id] = count
+        for item_id in candidates - self._seen:
+            self._seen.add(item_id)
+            norm = self._norm(item_id)
+            for term, found in _term_counts(self._text_of(item_id)).items():
+                weight = self._idf(frequency.get(term, 0))
+                postings.setdefault(term, {})[item_id] = weight * found / (norm + found)
         raw: dict[str, float] = {}
-        for term, weight in idf.items():
+        get = raw.get
+        for term in idf:
             posting = postings.get(term)
             if not posting:
                 continue
             # Walk the shorter side: a rare term's few items, or the candidates for a common one.
             if len(posting) < len(candidates):
-                holders = [(item_id, count) for item_id, count in posting.items() if item_id in candidates]
+                for item_id, share in posting.items():
+                    if item_id in candidates:
+                        raw[item_id] = get(item_id, 0.0) + share
             else:
-                holders = [(item_id, posting[item_id]) for item_id in candidates if item_id in posting]
-            for item_id, found in holders:
-                raw[item_id] = raw.get(item_id, 0.0) + weight * found / (norms[item_id] + found)
+                for item_id in candidates:
+                    if item_id in posting:
+                        raw[item_id] = get(item_id, 0.0) + posting[item_id]
         return raw
