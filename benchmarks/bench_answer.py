@@ -1,13 +1,17 @@
 """Answer latency against one bare model call, measured in the same run.
 
     .venv/bin/python benchmarks/bench_answer.py [--runtime onnx|onnx-int8|torch] [--rounds 5]
-                                                [--json benchmarks/results/answer.json]
+                                                [--json benchmarks/results/answer.json] [--phases]
 
 For each eval question, times `Answerer.answer(question)` and one bare model call on it, alternately (so
 drift on a shared machine hits both alike), over several rounds; reports medians, p99 and their ratio.
 The bare call is what the runtime does for one question and no more: for ONNX, tokenising it and one
 `InferenceSession.run`; for torch, `SentenceTransformer.encode(question)`. The index (and, for ONNX, the
 export) is made in a temporary directory at start (not timed).
+
+With --phases, a further pass (after the timed one, so its timers cannot slow the figures above) times
+each phase of `answer()` (cleaning, language, the model call, faiss, ranking, ...) and prints their
+medians and means per question: where the time above the bare call goes.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ import platform
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +63,84 @@ def bare_call(encoder: Any) -> Callable[[str], object]:
     return run
 
 
+# (phase, module or class, attribute): what --phases times; indented phases run inside the one above.
+PHASES = (
+    ("clean", "careerbot.engine.answering:Answerer", "_clean"),
+    ("language", "careerbot.engine.answering", "language_of"),
+    ("model call (encoder)", None, "encode_queries"),
+    ("faiss search", "careerbot.retrieval.index:VectorIndex", "search"),
+    ("rows to hits", "careerbot.retrieval.retriever", "_rows_of"),
+    ("merge hits", "careerbot.retrieval.retriever", "_best_first"),
+    ("rank", "careerbot.retrieval.retriever:Retriever", "_rank"),
+    ("  bm25", "careerbot.retrieval.lexical:LexicalScorer", "scores"),
+    ("  matched text", "careerbot.retrieval.retriever", "_text_of"),
+    ("decide (the Answer)", "careerbot.engine.answering:Answerer", "_decide"),
+    ("  related", "careerbot.engine.answering:Answerer", "_related"),
+)
+
+
+@contextmanager
+def phase_timers(encoder: Any, spent: dict[str, float]) -> Iterator[None]:
+    """Wraps each phase's function so that its time adds to spent[phase]; unwraps them after."""
+    import importlib
+
+    patched = []
+    for phase, where, name in PHASES:
+        if where is None:
+            owner: Any = type(encoder)
+        else:
+            module, _, attribute = where.partition(":")
+            owner = importlib.import_module(module)
+            owner = getattr(owner, attribute) if attribute else owner
+        original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+
+        def timed(*args: Any, _phase: str = phase, _run: Any = original, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return _run(*args, **kwargs)
+            finally:
+                spent[_phase] += time.perf_counter() - started
+
+        patched.append((owner, name, original))
+        setattr(owner, name, timed)
+    try:
+        yield
+    finally:
+        for owner, name, original in reversed(patched):
+            setattr(owner, name, original)
+
+
+def time_phases(answerer: Any, encoder: Any, questions: list[str], rounds: int) -> None:
+    bare = bare_call(encoder)
+    per_phase: dict[str, list[float]] = defaultdict(list)
+    spent: dict[str, float] = defaultdict(float)
+    with phase_timers(encoder, spent):
+        for _ in range(rounds):
+            for question in questions:
+                started = time.perf_counter()
+                bare(question)
+                per_phase["bare call (not in answer)"].append(time.perf_counter() - started)
+                spent.clear()
+                started = time.perf_counter()
+                answerer.answer(question)
+                total = time.perf_counter() - started
+                per_phase["answer()"].append(total)
+                outer = sum(value for phase, value in spent.items() if not phase.startswith(" "))
+                per_phase["the rest of answer()"].append(total - outer)
+                for phase, _, _ in PHASES:
+                    per_phase[phase].append(spent.get(phase, 0.0))
+    print(f"\n{'phase (ms per question)':<28}{'p50':>8}{'mean':>8}")
+    order = [
+        "answer()",
+        *(phase for phase, _, _ in PHASES),
+        "the rest of answer()",
+        "bare call (not in answer)",
+    ]
+    for phase in order:
+        values = per_phase[phase]
+        print(f"{phase:<28}{statistics.median(values) * 1000:>8.3f}{statistics.fmean(values) * 1000:>8.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -65,6 +149,7 @@ def main() -> None:
     parser.add_argument("--runtime", choices=RUNTIMES, help="default: bot.toml's model.runtime")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--index", type=Path, help="an index folder to use (default: a new temporary one)")
+    parser.add_argument("--phases", action="store_true", help="then time each phase of answer()")
     args = parser.parse_args()
 
     config = load_config(REPO / "bot.toml")
@@ -97,6 +182,8 @@ def main() -> None:
                 encode_ms.append(encode)
                 answer_ms.append(answer)
                 ratios.append(answer / encode)
+        if args.phases:
+            time_phases(answerer, encoder, questions, args.rounds)
 
     figures = {
         "runtime": config.model.runtime,

@@ -133,3 +133,29 @@ def test_a_reload_makes_its_objects_with_the_collector_paused_and_freezes_them(
         gc.unfreeze()  # the rest of the test session collects as usual
     assert collector_on_during_reload == [False]
     assert gc.isenabled() and frozen > 0
+
+
+def test_keyword_scores_follow_each_edit(config: Config, knowledge_dir: Path) -> None:
+    """The keyword scorer keeps each item's term counts between questions: after an edit, the words an
+    entry gained and lost must count, not the counts kept from before it."""
+    live = live_engine(config)
+
+    def keyword_scores() -> dict[str, float]:
+        answer = live.answerer.answer("kubeflow")
+        return {c.item_id: c.lexical for c in answer.candidates if c.lexical > 0}
+
+    assert keyword_scores() == {}
+    live.answerer.answer("a typical day of ML engineers: data work, meetings, money?")  # counts every entry
+    write_entry(knowledge_dir, "duties/typical-day", "What does a typical day look like?",
+                ["day in the life", "daily routine of an mle", "what do you do all day"],
+                "Kubeflow pipelines, data work and reviews.")  # fmt: skip
+    assert live.reload().swapped
+    assert keyword_scores() == {"typical-day": 1.0}
+    write_entry(knowledge_dir, "duties/typical-day", "What does a typical day look like?",
+                ["day in the life", "daily routine of an mle", "what do you do all day"],
+                "Meetings, data work, training runs and reviews.")  # fmt: skip
+    write_entry(knowledge_dir, "career/salary", "How much do ML engineers earn?",
+                ["mle pay", "ml engineer salary", "how much money"],
+                "It depends on country, seniority and whether you know kubeflow.")  # fmt: skip
+    assert live.reload().swapped
+    assert keyword_scores() == {"salary": 1.0}

@@ -98,3 +98,35 @@ def test_terms_are_counted_as_whole_tokens() -> None:
     scorer = LexicalScorer(LexicalStats.build(texts), texts.__getitem__)
     for question in ("ml torch 2d", "mlops ml_ops", "pytorch 2d3"):
         assert scorer.scores(question, texts) == pytest.approx(bm25s_scores(texts, question))
+
+
+def test_kept_counts_give_the_scores_of_reading_each_text_to_the_last_bit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On the shipped knowledge and a quarter of the eval questions, with each question's candidates a
+    different slice of the items: the posting lists kept between questions change no score, not even its last
+    bit (which could reorder near-tied candidates)."""
+    from pathlib import Path
+
+    import yaml
+
+    from careerbot.knowledge.loader import load_knowledge
+    from careerbot.retrieval import lexical
+    from careerbot.retrieval.retriever import keywords_of
+
+    root = Path(__file__).resolve().parents[2] / "knowledge"
+    texts = {item.id: keywords_of(item) for item in load_knowledge(root).items}
+    stats = LexicalStats.build(texts)
+    kept = LexicalScorer(stats, texts.__getitem__)
+    monkeypatch.setattr(lexical, "KEEP_COUNTS_UP_TO", 0)
+    reading = LexicalScorer(stats, texts.__getitem__)
+    ids = sorted(texts)
+    questions = [
+        case["question"]
+        for name in ("dev", "regression", "test")
+        for case in yaml.safe_load((root / "eval" / f"{name}.yaml").read_text(encoding="utf-8"))["questions"]
+    ][::4]
+    for number, question in enumerate(questions):
+        candidates = ids[number % 50 :: 3 + number % 4]
+        assert kept.scores(question, candidates) == reading.scores(question, candidates), question
+    assert sum(bool(kept.scores(question, ids)) for question in questions) > len(questions) / 2

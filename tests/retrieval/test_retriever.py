@@ -115,3 +115,18 @@ def test_equal_rank_scores_are_ordered_by_item_id(knowledge: KnowledgeBase) -> N
     vectors = np.array([unit(10), unit(10)], dtype=np.float32)
     found = retriever(knowledge, documents, vectors, TableEncoder({"q": unit(0)})).search("q")
     assert [c.item_id for c in found] == ["lucky", "steady"]
+
+
+def test_a_documents_text_is_found_without_making_the_others() -> None:
+    """`text_of` gives what `documents_of` embeds, for every kind of text of every shipped item."""
+    from pathlib import Path
+
+    from careerbot.knowledge.loader import load_knowledge
+    from careerbot.retrieval.documents import KINDS, documents_of, text_of
+
+    knowledge = load_knowledge(Path(__file__).resolve().parents[2] / "knowledge")
+    for item in knowledge.items:
+        documents = {(document.kind, document.part): document.text for document in documents_of(item)}
+        for kind in KINDS:
+            for part in range(-1, 12):
+                assert text_of(item, kind, part) == documents.get((kind, part), ""), (item.id, kind, part)

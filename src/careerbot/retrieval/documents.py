@@ -28,6 +28,24 @@ def documents_of(item: Item) -> list[Document]:
         return [
             Document(item.id, "question", item.question),
             *(Document(item.id, "paraphrase", text, i) for i, text in enumerate(item.paraphrases)),
-            Document(item.id, "answer", f"{item.question} {item.answer}"),
+            Document(item.id, "answer", text_of(item, "answer")),
         ]
-    return [Document(item.id, "passage", f"{item.title}. {item.text}")]
+    return [Document(item.id, "passage", text_of(item, "passage"))]
+
+
+def text_of(item: Item, kind: str, part: int = 0) -> str:
+    """The text of `item`'s document of this kind and part ("" if it has none), without making the
+    others: an answer looks up the matched text of each of its ten candidates."""
+    if isinstance(item, Entry) and kind == "paraphrase":
+        return item.paraphrases[part] if 0 <= part < len(item.paraphrases) else ""
+    if part != 0:
+        return ""
+    if isinstance(item, Entry):
+        return (
+            item.question
+            if kind == "question"
+            else f"{item.question} {item.answer}"
+            if kind == "answer"
+            else ""
+        )
+    return f"{item.title}. {item.text}" if kind == "passage" else ""

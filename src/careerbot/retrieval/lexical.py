@@ -97,7 +97,13 @@ class LexicalScorer:
         count = len(stats.lengths)
         self._average_length = stats.total_length / count if count else 1.0
         self._count = count
-        self._kept: dict[str, Counter[str]] | None = {} if count <= KEEP_COUNTS_UP_TO else None
+        # Up to KEEP_COUNTS_UP_TO items, the items seen so far as candidates, by term: term -> item id ->
+        # the term's share of the item's BM25 (a posting list; it depends on the item and the corpus
+        # statistics alone). A question's term then touches only the candidates holding it, with one
+        # addition each. A scorer belongs to one retriever, whose knowledge never changes: an edit makes
+        # a new one.
+        self._postings: dict[str, dict[str, float]] | None = {} if count <= KEEP_COUNTS_UP_TO else None
+        self._seen: set[str] = set()
 
     def scores(self, question: str, item_ids: Iterable[str]) -> dict[str, float]:
         """BM25 of each given item, scaled so the best of them is 1; items matching no word are left out."""
@@ -105,35 +111,67 @@ class LexicalScorer:
         if not terms or not self._count:
             return {}
         idf = {
-            term: math.log(1 + (self._count - df + 0.5) / (df + 0.5))
-            for term in terms
-            if (df := self._stats.document_frequency.get(term, 0)) > 0
+            term: self._idf(df) for term in terms if (df := self._stats.document_frequency.get(term, 0)) > 0
         }
         if not idf:
             return {}
+        raw = (
+            self._kept_scores(idf, item_ids)
+            if self._postings is not None
+            else self._read_scores(idf, item_ids)
+        )
+        best = max(raw.values(), default=0.0)
+        return {item_id: score / best for item_id, score in raw.items() if score > 0} if best > 0 else {}
+
+    def _idf(self, document_frequency: int) -> float:
+        return math.log(1 + (self._count - document_frequency + 0.5) / (document_frequency + 0.5))
+
+    def _norm(self, item_id: str) -> float:
+        length = self._stats.lengths.get(item_id, 0)
+        return K1 * ((1 - B) + B * length / self._average_length)
+
+    def _read_scores(self, idf: Mapping[str, float], item_ids: Iterable[str]) -> dict[str, float]:
         # Only the question's terms are counted, in one regular-expression pass per text: at 1M texts
         # a question has about 250 candidate items, and tokenising each whole text took most of the
         # answer's time. `\bterm\b` matches exactly the tokens `tokenize` would give equal to term.
         pattern = re.compile(r"(?u)\b(?:" + "|".join(map(re.escape, idf)) + r")\b")
         raw = {}
         for item_id in item_ids:
-            counts = self._counts(item_id, pattern)
-            length = self._stats.lengths.get(item_id, 0)
-            norm = K1 * ((1 - B) + B * length / self._average_length)
+            counts = Counter(pattern.findall(self._text_of(item_id).lower()))
+            norm = self._norm(item_id)
             score = 0.0
             # A plain loop with .get: a Counter's [] on a missing term is slow.
             for term, weight in idf.items():
                 if found := counts.get(term):
                     score += weight * found / (norm + found)
-            if score > 0:
-                raw[item_id] = score
-        best = max(raw.values(), default=0.0)
-        return {item_id: score / best for item_id, score in raw.items()} if best > 0 else {}
+            raw[item_id] = score
+        return raw
 
-    def _counts(self, item_id: str, question_terms: re.Pattern[str]) -> Counter[str]:
-        if self._kept is None:
-            return Counter(question_terms.findall(self._text_of(item_id).lower()))
-        counts = self._kept.get(item_id)
-        if counts is None:
-            counts = self._kept[item_id] = _term_counts(self._text_of(item_id))
-        return counts
+    def _kept_scores(self, idf: Mapping[str, float], item_ids: Iterable[str]) -> dict[str, float]:
+        """The same sums from the posting lists: each share is computed as `_read_scores` computes it and
+        added term by term in the same order, so the scores are equal to the last bit."""
+        assert self._postings is not None
+        postings, frequency = self._postings, self._stats.document_frequency
+        candidates = item_ids.keys() if isinstance(item_ids, Mapping) else set(item_ids)
+        for item_id in candidates - self._seen:
+            self._seen.add(item_id)
+            norm = self._norm(item_id)
+            for term, found in _term_counts(self._text_of(item_id)).items():
+                weight = self._idf(frequency.get(term, 0))
+                postings.setdefault(term, {})[item_id] = weight * found / (norm + found)
+        raw: dict[str, float] = {}
+        get = raw.get
+        for term in idf:
+            posting = postings.get(term)
+            if not posting:
+                continue
+            # Walk the shorter side: a rare term's few items, or the candidates for a common one.
+            if len(posting) < len(candidates):
+                for item_id, share in posting.items():
+                    if item_id in candidates:
+                        raw[item_id] = get(item_id, 0.0) + share
+            else:
+                for item_id in candidates:
+                    if item_id in posting:
+                        raw[item_id] = get(item_id, 0.0) + posting[item_id]
+        return raw
