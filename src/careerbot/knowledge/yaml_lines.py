@@ -122,6 +122,8 @@ def _deeper_than(root: yaml.Node, levels: int) -> bool:
     every node is a scalar inside the top two."""
     collections = [root]
     for _ in range(levels - 1):
+        if not collections:
+            return False
         inner = [node for parent in collections for node in _children(parent)]
         collections = [node for node in inner if not isinstance(node, yaml.ScalarNode)]
     return any(_children(node) for node in collections)
