@@ -117,6 +117,16 @@ FAULTS: list[Callable[[Path], None]] = [
     replace(48, "tags: [", "long: " + "word " * 300 + "\ntags: ["),
     replace(49, "tags: [", 'tags: ["a\\x41", '),
     replace(50, "answer: ", "answer: >\n  folded\n  text\nnote: "),
+    replace(57, "tags: [", "<<: {extra: 1}\ntags: ["),  # a merge key
+    replace(58, "tags: [", "=: value\ntags: ["),
+    replace(59, "tags: [", "1: one\n2026-01-01: day\nnull: x\ntrue: y\n0x1F: z\ntags: ["),
+    replace(
+        60, "tags: [", "typed: [!!str 123, !!int '5', !!float '1.5', !!binary aGk=, ~, yes, 1_000]\ntags: ["
+    ),
+    replace(61, "tags: [", "set: !!set {a, b}\nomap: !!omap [a: 1]\ntags: ["),
+    replace(62, "tags: [", "explicit: !!map {a: !!seq [b]}\ntags: ["),
+    replace(63, "reviewed_on: 2026-11-23", "reviewed_on: !!str 2026-11-23"),
+    replace(64, "reviewed_on: 2026-11-23", "reviewed_on: 2026-11-23\nreviewed_on: 2026-11-24"),
     copy_entry(51, "career"),
     copy_entry(52, "skills"),
     near_copy(53, of=54),
