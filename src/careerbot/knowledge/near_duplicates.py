@@ -21,6 +21,7 @@ they would find nearly every text, as at low thresholds).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,6 +38,7 @@ LETTER_BUCKETS = 64  # letter counts kept per text for the last filter (code poi
 # nearly as many (at 100k synthetic entries, 29M hits of different texts, 20 alike).
 COARSE_BUCKETS = 16
 ROWS = 20_000
+THREADS = 2  # the window lookups of this many length bands at once
 # The programme takes windows x places vector steps per length: for texts longer than about 150
 # characters it would cost more than rare windows save, and they are few.
 PLACEMENT_STEPS = (
@@ -138,9 +140,10 @@ def _pairs_by_windows(
     del grams
     spread, length = tau[text], lengths[text]
     skew = 2 * at - length + int(lengths.max())  # never negative
-    pairs = [np.zeros(0, np.int64)]
-    # The partner's length is within spread of this one's: its length band and the next few.
-    for band in range(-(-(2 * int(spread.max()) + 1) // LENGTH_BAND) + 1):
+
+    def band_pairs(band: int) -> Ints:
+        """The pairs found in the probing text's length band + `band` (the partner's length is within
+        spread of this one's: its band and the next few)."""
         wanted = (length - spread) // LENGTH_BAND + band
         probe = np.flatnonzero((wanted <= (length + spread) // LENGTH_BAND) & (wanted >= 0))
         prefix = (gram[probe] | wanted[probe].astype(np.uint64)) << np.uint64(bits)
@@ -153,6 +156,7 @@ def _pairs_by_windows(
         last[by_key] = np.searchsorted(keys, high[by_key], side="right")
         ends = np.cumsum(last - first)
         cuts = np.searchsorted(ends, np.arange(HITS_PER_BATCH, ends[-1] if len(ends) else 0, HITS_PER_BATCH))
+        pairs = [np.zeros(0, np.int64)]
         for part in np.split(np.arange(len(probe)), np.unique(cuts)):
             hits = last[part] - first[part]
             found = np.repeat(first[part] - np.cumsum(hits) + hits, hits) + np.arange(hits.sum())
@@ -160,6 +164,14 @@ def _pairs_by_windows(
             mine, theirs = _plausible(text[prober], owners[found], lengths, tau, threshold)
             close = _letters_close(coarse, lengths, mine, theirs, threshold)
             pairs.append(mine[close] * len(texts) + theirs[close])
+        return np.concatenate(pairs)
+
+    # numpy lets go of the GIL in its loops: two bands at once use both cores.
+    with ThreadPoolExecutor(THREADS) as pool:
+        pairs = [
+            np.zeros(0, np.int64),
+            *pool.map(band_pairs, range(-(-(2 * int(spread.max()) + 1) // LENGTH_BAND) + 1)),
+        ]
     return _distinct(np.concatenate(pairs))
 
 
