@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_validate.py [--sizes 1000,10000,100000] [--rounds 3]
                                                   [--json benchmarks/results/validate.json]
+                                                  [--keep DIR]
 
 Knowledge comes from benchmarks/synthetic.py (deterministic), written into a temporary folder that is
 deleted after, with a near-copy of some phrasings added so that the check has pairs to find. Each round
@@ -9,6 +10,8 @@ runs `python -m careerbot --config <folder>/bot.toml validate` in a fresh proces
 would, and is timed from before the process starts to its exit; the figure is the median of --rounds
 (one round above 10k entries: a round there takes the longest). To time another checkout's code, run
 this file with that checkout's interpreter: the code measured is the one `careerbot` imports.
+With --keep DIR the folders are written to DIR/<size> and kept (to profile validate on them), and a
+folder already there is used as it is.
 """
 
 from __future__ import annotations
@@ -50,10 +53,11 @@ def validate_once(folder: Path) -> tuple[float, int, str]:
     return time.perf_counter() - started, done.returncode, done.stdout + done.stderr
 
 
-def measure(size: int, rounds: int, near_copies: bool) -> dict[str, Any]:
+def measure(size: int, rounds: int, near_copies: bool, keep: Path | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="careerbot-bench-validate-") as name:
-        folder = Path(name)
-        prepare(folder, size, near_copies)
+        folder = keep / str(size) if keep else Path(name)
+        if not (folder / "bot.toml").exists():
+            prepare(folder, size, near_copies)
         times = []
         for _ in range(rounds if size <= ROUNDS_UP_TO else 1):
             seconds, code, output = validate_once(folder)
@@ -75,10 +79,11 @@ def main() -> None:
     parser.add_argument(
         "--clean", action="store_true", help="no near-copies: validate passes (exit 0) instead of reporting"
     )
+    parser.add_argument("--keep", type=Path, help="write the folders to DIR/<size> and keep them")
     args = parser.parse_args()
     figures = []
     for size in (int(s) for s in args.sizes.split(",")):
-        result = measure(size, max(args.rounds, 1), not args.clean)
+        result = measure(size, max(args.rounds, 1), not args.clean, args.keep)
         figures.append(result)
         print(
             f"{size:>7} entries: validate {result['validate_s']:7.1f} s "

@@ -1,10 +1,16 @@
 """YAML parsing that remembers the line of every top-level key and list item, for error messages, and
 refuses what no knowledge file needs but an attacker would use: anchors and aliases (a few lines of
 them expand to gigabytes: "billion laughs") and deep nesting (the composer recurses: 3,000 brackets
-end in a RecursionError). Both are refused while composing, before anything is built."""
+end in a RecursionError). Both are refused while composing, before anything is built.
+
+Parsing goes through libyaml (PyYAML's C parser, about ten times faster: most of `careerbot validate`
+at 100k entries was the pure-Python scanner) when the text cannot hold what the checks above refuse.
+Any file libyaml does not take as it is (an error, nesting too deep, a character that might mean an
+anchor or alias) is parsed again by the pure-Python loader, so every message is the one it gives."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +68,76 @@ class YamlSyntaxError(ValueError):
 
 
 def parse_located(text: str) -> LocatedYaml:
+    node_and_data = _parse_with_libyaml(text) if LIBYAML else None
+    if node_and_data is None:
+        node_and_data = _parse_checked(text)
+    node, data = node_and_data
+    located = LocatedYaml(data)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            located.key_lines[key] = key_node.start_mark.line + 1
+            if isinstance(value_node, yaml.SequenceNode):
+                located.item_lines[key] = [item.start_mark.line + 1 for item in value_node.value]
+    return located
+
+
+def _libyaml_limits_nesting() -> bool:
+    """Whether PyYAML has its C parser, and that parser stops deep nesting itself (libyaml 0.2.6 does,
+    at 1,000 levels): its composer recurses in C, where no RecursionError would stop a 256 KiB file of
+    brackets. Otherwise every file goes to the pure-Python loader."""
+    if not getattr(yaml, "__with_libyaml__", False):
+        return False
+    try:
+        yaml.load("[" * 1001 + "]" * 1001, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        return True
+    return False
+
+
+LIBYAML = _libyaml_limits_nesting()
+# Anchors and aliases need & or *; the rest are characters where the two parsers might disagree.
+_NOT_FOR_LIBYAML = re.compile("[&*\u2028\u2029\ufeff]")
+
+
+def _parse_with_libyaml(text: str) -> tuple[yaml.Node | None, Any] | None:
+    """The root node and data, or None for any text the pure-Python loader must see."""
+    if _NOT_FOR_LIBYAML.search(text) or yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return None
+    try:
+        loader = yaml.CSafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None and _deeper_than(node, MAX_DEPTH):
+                return None
+            return node, loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except Exception:  # whatever it is, the pure-Python loader says it as it always did
+        return None
+
+
+def _deeper_than(root: yaml.Node, levels: int) -> bool:
+    """Whether a node sits more than `levels` deep (the root is 1 deep): one level at a time, as nearly
+    every node is a scalar inside the top two."""
+    collections = [root]
+    for _ in range(levels - 1):
+        if not collections:
+            return False
+        inner = [node for parent in collections for node in _children(parent)]
+        collections = [node for node in inner if not isinstance(node, yaml.ScalarNode)]
+    return any(_children(node) for node in collections)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    return []
+
+
+def _parse_checked(text: str) -> tuple[yaml.Node | None, Any]:
     try:
         loader = _KnowledgeLoader(text)  # its reader refuses control characters at once
         try:
@@ -88,11 +164,4 @@ def parse_located(text: str) -> LocatedYaml:
         ) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(f"not valid YAML: {exc}", None) from None
-    located = LocatedYaml(data)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            located.key_lines[key] = key_node.start_mark.line + 1
-            if isinstance(value_node, yaml.SequenceNode):
-                located.item_lines[key] = [item.start_mark.line + 1 for item in value_node.value]
-    return located
+    return node, data
