@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from careerbot.config import ConfigError, ModelConfig, load_config
-from careerbot.knowledge import load_knowledge
 from careerbot.retrieval import onnx_encoder
 from careerbot.retrieval.encoder import Vectors
 from careerbot.retrieval.runtime import EXPORT_FOLDER, ReusingEncoder, check_export
@@ -59,7 +58,9 @@ def test_an_export_found_wrong_is_refused_with_the_way_out(tmp_path: Path) -> No
 
 
 def test_only_an_onnx_encoder_is_checked_against_sentence_transformers(knowledge_dir: Path) -> None:
-    assert check_export(FakeEncoder(), ModelConfig(runtime="torch"), load_knowledge(knowledge_dir)) == 0
+    assert check_export(FakeEncoder(), ModelConfig(runtime="torch"), knowledge_dir) == 0
+    # Nothing to check, so the folder is not read: a missing one raises nothing.
+    assert check_export(FakeEncoder(), ModelConfig(runtime="torch"), knowledge_dir / "missing") == 0
 
 
 def test_the_tuned_model_of_the_export_must_exist(tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ def index(args: argparse.Namespace, config: Config) -> int:
     encoder = open_encoder(config.model, config.index.dir)  # makes the ONNX export if it is missing
     checked_vectors: dict[str, Vectors] = {}
     try:
-        checked = check_export(encoder, config.model, load_knowledge(config.knowledge.dir), checked_vectors)
+        checked = check_export(encoder, config.model, config.knowledge.dir, checked_vectors)
     except ExportMismatch as exc:
         print(f"careerbot: the ONNX export is wrong for this model: {exc}", file=sys.stderr)
         print('careerbot: index not written; set model.runtime = "torch" in bot.toml', file=sys.stderr)

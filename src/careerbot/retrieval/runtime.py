@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from careerbot.config import ModelConfig
-from careerbot.knowledge import KnowledgeBase
+from careerbot.knowledge import load_knowledge
 from careerbot.retrieval import onnx_encoder
 from careerbot.retrieval.encoder import Encoder, Vectors, model_source
 
@@ -44,16 +44,17 @@ def open_encoder(model: ModelConfig, index_dir: Path) -> Encoder:
 
 
 def check_export(
-    encoder: Encoder, model: ModelConfig, knowledge: KnowledgeBase, keep: dict[str, Vectors] | None = None
+    encoder: Encoder, model: ModelConfig, knowledge_dir: Path, keep: dict[str, Vectors] | None = None
 ) -> int:
-    """For an ONNX encoder: checks its export against sentence-transformers on every text of `knowledge`
-    not checked before (imports torch if there is any), raising onnx_export.ExportMismatch if one differs.
-    Returns how many texts were checked; their fp32 export vectors go into `keep` when given."""
+    """For an ONNX encoder: checks its export against sentence-transformers on every text of the knowledge
+    in `knowledge_dir` not checked before (imports torch if there is any), raising
+    onnx_export.ExportMismatch if one differs. Returns how many texts were checked; their fp32 export
+    vectors go into `keep` when given. Any other encoder needs no check, so the folder is not even read."""
     if not isinstance(encoder, onnx_encoder.OnnxEncoder):
         return 0
     from careerbot.retrieval.onnx_export import verify_knowledge
 
-    return verify_knowledge(model, encoder.folder, knowledge, keep)
+    return verify_knowledge(model, encoder.folder, load_knowledge(knowledge_dir), keep)
 
 
 class ReusingEncoder:
