@@ -34,7 +34,12 @@ def test_the_runtime_is_onnx_unless_set(tmp_path: Path) -> None:
 def test_defaults_when_sections_are_missing(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, ""))
     assert config.knowledge.dir == tmp_path / "knowledge"
+    assert config.knowledge.watch  # inotify keeps the listing; off only for network file systems
     assert 0 < config.answering.min_score < 1
+
+
+def test_the_knowledge_folder_watch_can_be_turned_off(tmp_path: Path) -> None:
+    assert not load_config(write(tmp_path, "[knowledge]\nwatch = false\n")).knowledge.watch
 
 
 def test_integer_is_accepted_for_a_number(tmp_path: Path) -> None:
@@ -55,6 +60,7 @@ def test_integer_is_accepted_for_a_number(tmp_path: Path) -> None:
         ),
         ("[answering]\nfurther_within = 1\n", "answering.further_within must be between 2 and 10, got 1"),
         ("[answering]\nfurther_min_score = 2\n", "answering.further_min_score must be between -1.0 and 1.0"),
+        ("[knowledge]\nwatch = 'no'\n", "knowledge.watch must be true or false, got 'no'"),
         ("[modle]\nname = 'x'\n", "unknown section [modle]"),
         ("[model]\nname = \n", "not valid TOML"),
         ("model = 3\n", "[model] must be a table"),

@@ -29,6 +29,10 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class KnowledgeConfig:
     dir: Path
+    # Keep the folder's listing from the kernel's change events (inotify) instead of stat-ing every file
+    # at each edit. Off for a folder shared from a VM or container host, whose changes this kernel never
+    # reports: every edit then lists the folder afresh (2.4 s instead of 0.6 per edit at 140k files).
+    watch: bool = True
 
 
 @dataclass(frozen=True)
@@ -145,7 +149,7 @@ def config_from_mapping(raw: dict[str, Any], base_dir: Path, source: Path | None
     for key in raw:
         if key not in known:
             raise ConfigError(f"{_where(source)}unknown section [{key}] (known: {', '.join(sorted(known))})")
-    knowledge = _section(raw, "knowledge", {"dir": "knowledge"}, source)
+    knowledge = _section(raw, "knowledge", {"dir": "knowledge", "watch": True}, source)
     index = _section(raw, "index", {"dir": "var/index", **_defaults(IndexConfig, skip="dir")}, source)
     storage = _section(raw, "storage", {"database": "var/careerbot.sqlite3"}, source)
     discord = _section(raw, "discord", _defaults(DiscordConfig), source, _old_sharding(raw, source))
@@ -187,7 +191,7 @@ def config_from_mapping(raw: dict[str, Any], base_dir: Path, source: Path | None
         if not discord[key].startswith(("http://", "https://", "ws://", "wss://")):
             raise ConfigError(f"{_where(source)}discord.{key} must be a URL, got {discord[key]!r}")
     return Config(
-        knowledge=KnowledgeConfig(dir=base_dir / knowledge["dir"]),
+        knowledge=KnowledgeConfig(dir=base_dir / knowledge["dir"], watch=knowledge["watch"]),
         index=IndexConfig(**{**index, "dir": base_dir / index["dir"]}),
         storage=StorageConfig(database=_database(storage["database"], base_dir, source)),
         model=ModelConfig(**{**model, "tuned": base_dir / model["tuned"] if model["tuned"] else None}),

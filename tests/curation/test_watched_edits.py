@@ -6,14 +6,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from careerbot.config import Config
 from careerbot.curation.curator import Curator
+from careerbot.curation.store import Store
+from careerbot.engine.live import LiveEngine
+from careerbot.engine.loading import load_engine
 from careerbot.knowledge.changes import ChangeConflict, ChangeRejected
+from careerbot.knowledge.writer import KnowledgeWriter
 from tests.conftest import NEW
 from tests.curation.conftest import MOD
+from tests.fakes import FakeEncoder
 
 HAND_EDITED = "What do ML engineers earn in a year?"
 
@@ -90,3 +97,22 @@ def test_a_hand_edit_made_while_serving_goes_live_with_a_reload_that_lists_no_fo
     live_salary = warm.live.answerer.knowledge.get("salary")
     assert live_salary is not None and live_salary.title == HAND_EDITED
     assert listed == []
+
+
+def test_with_watch_off_an_edit_lists_the_folder_afresh_and_keeps_a_hand_edit(
+    config: Config, knowledge_dir: Path, tmp_path: Path, listed: list[str]
+) -> None:
+    """`[knowledge] watch = false` (a folder on a network file system, whose changes made on other
+    machines inotify never reports): the warm-up leaves the folder unwatched, so each edit scans it."""
+    unwatched = replace(config, knowledge=replace(config.knowledge, watch=False))
+    encoder = FakeEncoder()
+    live = LiveEngine(unwatched, encoder, load_engine(unwatched, encoder=encoder)[0])
+    live.warm_up_in_background()
+    live.flush()
+    curator = Curator(KnowledgeWriter(knowledge_dir, live.snapshot), Store(tmp_path / "db.sqlite3"), live)
+    listed.clear()
+    hand_edit(knowledge_dir)
+    assert curator.add(NEW, MOD).reload.swapped
+    assert str(knowledge_dir / "faq" / "career") in listed  # listed afresh, not from the kernel's events
+    live_salary = curator.live.answerer.knowledge.get("salary")
+    assert live_salary is not None and live_salary.title == HAND_EDITED

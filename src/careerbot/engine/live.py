@@ -102,7 +102,8 @@ class LiveEngine:
         )
 
     def _watch_and_reload(self) -> None:
-        watch(self.knowledge_dir)  # one full scan; listings after it come from the kernel's events
+        if self._config.knowledge.watch:
+            watch(self.knowledge_dir)  # one full scan; listings after it come from the kernel's events
         if list_files_now(self.knowledge_dir).stamps == self.snapshot().stamps:
             return
         report = self.reload()

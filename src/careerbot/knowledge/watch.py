@@ -11,7 +11,8 @@ Without inotify (not Linux, or the kernel's limit on watches reached) every list
 before. Each folder is watched before it is scanned, so nothing changed during a scan goes unseen. One
 inotify instance serves the process (the kernel allows 128 per user by default).
 
-Not for a knowledge folder on a network file system: inotify sees only this machine's changes there.
+inotify sees only changes made through this kernel: for a folder shared from a VM or container host,
+`[knowledge] watch = false` (KnowledgeConfig.watch) leaves it unwatched.
 """
 
 from __future__ import annotations
