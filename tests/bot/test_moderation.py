@@ -34,7 +34,7 @@ async def reload_as(fake_discord: Any, who: dict[str, Any]) -> dict[str, Any]:
 
 
 async def ask(fake_discord: Any, question: str) -> dict[str, Any]:
-    data = (await (await fake_discord.slash("ask", {"question": question})).response())["data"]
+    data = await (await fake_discord.slash("ask", {"question": question})).answer()
     return data["embeds"][0]
 
 
