@@ -243,3 +243,27 @@ def test_a_search_with_no_edits_makes_no_tuple_per_row_nor_a_dictionary_per_item
     assert [c.item_id for c in found] == ["e2", "e0", "e1", "e3"] and not made, "e2's keyword lifts it"
     assert [c.lexical == 1.0 for c in found] == [True, False, False, False]
     assert found == old_computation(fast).search("question e2") and made
+
+
+def test_an_approximate_index_ranks_as_the_old_computation_also_when_it_returns_missing_rows(
+    shipped: KnowledgeBase,
+) -> None:
+    """HNSW may return fewer rows than asked, marked -1 at the end: those are left out on both paths."""
+    from pathlib import Path
+
+    from careerbot.config import IndexConfig
+    from careerbot.retrieval.retriever import ROWS_PER_QUERY, _rows_of
+
+    settings = IndexConfig(Path("unused"), approximate_above=0, hnsw_neighbours=8, hnsw_search_depth=64)
+    fast = Retriever.build(shipped, FakeEncoder(), settings, lexical_weight=0.1)[0]
+    assert fast.base.index.approximate
+    slow = old_computation(fast)
+    questions = shipped_questions()[::4]
+    assert fast.search_many(questions) == slow.search_many(questions)
+    for question in questions:
+        scores, rows = fast.base.index.search(FakeEncoder().encode_queries([question]), ROWS_PER_QUERY)
+        scores, rows = scores[0].copy(), rows[0].copy()
+        rows[200:], scores[200:] = -1, -np.inf  # as faiss marks rows it did not find
+        hits = _rows_of(fast.base, scores, rows, frozenset())
+        assert len(hits) == 200
+        assert fast._rank_rows(question, scores, rows, 10) == slow._rank(question, hits, 10), question

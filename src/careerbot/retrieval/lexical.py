@@ -111,7 +111,7 @@ class LexicalScorer:
         # right after the model call). A scorer belongs to one retriever, whose knowledge never changes:
         # an edit makes a new one, which learns the items again as they come up.
         self._keep = count <= KEEP_COUNTS_UP_TO
-        self._seen = np.zeros(len(self._ids), dtype=bool)
+        self._seen: set[int] = set()  # positions learnt (a set: one C call tells whether all candidates are)
         self._norms = np.zeros(len(self._ids))
         self._postings: dict[str, tuple[list[int], list[int]]] = {}
         self._shares: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # made from the postings when asked for
@@ -162,7 +162,6 @@ class LexicalScorer:
         if position is None:
             position = self._position[item_id] = len(self._ids)
             self._ids.append(item_id)
-            self._seen = np.append(self._seen, False)
             self._norms = np.append(self._norms, 0.0)
         return position
 
@@ -171,24 +170,22 @@ class LexicalScorer:
         term by term in the order `_read_scores` adds them (`_question_idf`'s), starting from 0.0, and each
         share is computed with the same float64 operations: the scores are equal to the last bit (a
         last-bit difference could reorder near-tied candidates)."""
-        at = np.array(positions, dtype=np.intp)
-        unseen = at[~self._seen[at]]
-        if len(unseen):
-            self._learn(unseen.tolist())
+        if not self._seen.issuperset(positions):
+            self._learn([position for position in positions if position not in self._seen])
         total = np.zeros(len(self._ids))
         for term in set(tokenize(question)) if self._count else ():
             if (shares := self._shares_of(term)) is not None:
                 total[shares[0]] += shares[1]
-        raw: list[float] = total[at].tolist()
+        raw: list[float] = total[np.array(positions, dtype=np.intp)].tolist()
         return raw
 
     def _learn(self, positions: list[int]) -> None:
         """Adds these items' term counts to the posting lists."""
         for position in positions:
-            if self._seen[position]:  # the same item twice among the candidates
+            if position in self._seen:  # the same item twice among the candidates
                 continue
             item_id = self._ids[position]
-            self._seen[position] = True
+            self._seen.add(position)
             self._norms[position] = self._norm(item_id)
             for term, found in _term_counts(self._text_of(item_id)).items():
                 where, counts = self._postings.setdefault(term, ([], []))

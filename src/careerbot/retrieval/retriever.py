@@ -170,44 +170,41 @@ class Retriever:
         segment = self.base
         if segment.index.approximate:  # -1: fewer rows than asked, which an exact index never gives
             scores, rows = scores[rows >= 0], rows[rows >= 0]
-        first: dict[int, int] = {}  # each item's best row (its index in rows): rows arrive best first
+        row_items = segment.row_item[rows].tolist()
         similarities: dict[int, list[float]] = {}  # each item's best TEXTS_PER_ITEM similarities
-        row_items, row_similarities = segment.row_item[rows].tolist(), scores.tolist()
-        for index, (item, similarity) in enumerate(zip(row_items, row_similarities, strict=True)):
+        for item, similarity in zip(row_items, scores.tolist(), strict=True):  # rows arrive best first
             found = similarities.get(item)
             if found is None:
-                first[item] = index
                 similarities[item] = [similarity]
             elif len(found) < TEXTS_PER_ITEM:
                 found.append(similarity)
         positions = list(similarities)
-        lexical = (
-            self._keywords.scores_at(question, positions)
-            if self._lexical_weight > 0
-            else [0.0] * len(positions)
-        )
         weight = self._lexical_weight
-        ranked = [  # `_rank`'s formula, written out: a method call per item cost 0.02 ms
-            (-(sum(found) / len(found) + weight * keywords), item, keywords)
-            for (item, found), keywords in zip(similarities.items(), lexical, strict=True)
+        lexical = self._keywords.scores_at(question, positions) if weight > 0 else [0.0] * len(positions)
+        # `_rank`'s formula, written out (a method call per item cost 0.02 ms), and its order: by
+        # (-rank score, item id), here for the items scoring at least the limit-th best only.
+        negated = [
+            -(sum(found) / len(found) + weight * keywords)
+            for found, keywords in zip(similarities.values(), lexical, strict=True)
         ]
-        ranked.sort()  # by position on equal scores, for now: `_rank` breaks ties by item id, as below
-        cut = ranked[limit - 1][0] if len(ranked) > limit else math.inf
+        cut = sorted(negated)[limit - 1] if len(negated) > limit else math.inf
         items = segment.items
         kept = sorted(
-            (negated, items[item], item, keywords) for negated, item, keywords in ranked if negated <= cut
+            (value, items[item], item, keywords)
+            for value, item, keywords in zip(negated, positions, lexical, strict=True)
+            if value <= cut
         )[:limit]
-        best_rows = rows[[first[item] for _, _, item, _ in kept]]
+        best_rows = rows[[row_items.index(item) for _, _, item, _ in kept]]
         return [
             Candidate(
                 item_id=item_id,
                 score=similarities[item][0],
-                rank_score=-negated,
+                rank_score=-value,
                 matched_kind=KINDS[kind],
                 matched_text=_text_of(self.knowledge.get(item_id), KINDS[kind], part),
                 lexical=keywords,
             )
-            for (negated, item_id, item, keywords), kind, part in zip(
+            for (value, item_id, item, keywords), kind, part in zip(
                 kept, segment.row_kind[best_rows].tolist(), segment.row_part[best_rows].tolist(), strict=True
             )
         ]
