@@ -169,12 +169,16 @@ def shipped() -> KnowledgeBase:
     return load_knowledge(Path(__file__).resolve().parents[2] / "knowledge")
 
 
-@pytest.mark.parametrize("lexical_weight", [0.0, 0.1])
+@pytest.mark.parametrize(("lexical_weight", "keep_counts_up_to"), [(0.0, 20_000), (0.1, 20_000), (0.1, 0)])
 def test_the_array_ranking_equals_the_old_computation_to_the_last_bit_on_the_shipped_knowledge(
-    shipped: KnowledgeBase, lexical_weight: float
+    shipped: KnowledgeBase, lexical_weight: float, keep_counts_up_to: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Ids, scores, rank scores, keyword scores and matched texts equal to the last bit, for limits from
-    one to more than the candidates, twice over (the second time from posting lists learnt the first)."""
+    one to more than the candidates, twice over (the second time from posting lists learnt the first);
+    also with BM25 read from the texts, as above KEEP_COUNTS_UP_TO items (1M texts)."""
+    from careerbot.retrieval import lexical
+
+    monkeypatch.setattr(lexical, "KEEP_COUNTS_UP_TO", keep_counts_up_to)
     fast = Retriever.build(shipped, FakeEncoder(), lexical_weight=lexical_weight)[0]
     slow = old_computation(fast)
     questions = shipped_questions()
