@@ -265,6 +265,8 @@ class Answerer:
     ) -> tuple[FurtherAnswer, ...]:
         """The second part of a compound question's reply: another FAQ entry answering another of its
         question sentences (engine.compound), shortened, with its sources."""
+        if not per_sentence:  # further answers off, or a post of one question: skip the look-ups below
+            return ()
         entries = {c.item_id for c in candidates if isinstance(self.knowledge.get(c.item_id), Entry)}
         chosen = second_part(candidates, per_sentence, entries - self._out_of_scope, self._config)
         if chosen is None:

@@ -33,7 +33,7 @@ WORD = re.compile(r"[a-z']+")
 
 def language_of(question: str) -> str:
     """The question's language code: "en" unless the classifier is sure it is another language."""
-    if question.isascii() and len(set(WORD.findall(question.lower())) & ENGLISH_WORDS) >= 2:
+    if question.isascii() and len(ENGLISH_WORDS.intersection(WORD.findall(question.lower()))) >= 2:
         return ENGLISH
     language, probability = _identifier().classify(question)
     return str(language) if language != ENGLISH and probability >= SURE else ENGLISH

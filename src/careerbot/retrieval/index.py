@@ -22,6 +22,9 @@ ADD_CHUNK = 50_000
 class VectorIndex:
     def __init__(self, index: faiss.Index) -> None:
         self._index = index
+        # Read once: each answer asks (an exact index never returns -1 rows), and right after the model
+        # call even an isinstance check on a faiss class is a few cache misses.
+        self.approximate = not isinstance(index, faiss.IndexFlat)
 
     @classmethod
     def build(
@@ -53,10 +56,6 @@ class VectorIndex:
 
     def save(self, path: Path) -> None:
         faiss.write_index(self._index, str(path))
-
-    @property
-    def approximate(self) -> bool:
-        return not isinstance(self._index, faiss.IndexFlat)
 
     @property
     def dimension(self) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -91,35 +91,60 @@ class LexicalStats:
 
 
 class LexicalScorer:
-    def __init__(self, stats: LexicalStats, text_of: Callable[[str], str]) -> None:
+    """BM25 of a question's candidate items. An item is known by its position in `items` (the base
+    segment's item list, so that a search's rows give positions without an id look-up) or, for an item
+    not in it, by its id; ids met that way get the next free positions."""
+
+    def __init__(self, stats: LexicalStats, text_of: Callable[[str], str], items: Sequence[str] = ()) -> None:
         self._stats = stats
         self._text_of = text_of
         count = len(stats.lengths)
         self._average_length = stats.total_length / count if count else 1.0
         self._count = count
-        # Up to KEEP_COUNTS_UP_TO items, the items seen so far as candidates, by term: term -> item id ->
-        # the term's share of the item's BM25 (a posting list; it depends on the item and the corpus
-        # statistics alone). A question's term then touches only the candidates holding it, with one
-        # addition each. A scorer belongs to one retriever, whose knowledge never changes: an edit makes
-        # a new one.
-        self._postings: dict[str, dict[str, float]] | None = {} if count <= KEEP_COUNTS_UP_TO else None
-        self._seen: set[str] = set()
+        self._ids = list(items)
+        self._position: dict[str, int] | None = None  # id -> position, made when an id is first given
+        # Up to KEEP_COUNTS_UP_TO items, each item's term counts are kept once it has been a candidate, as
+        # posting lists over positions (term -> the positions holding it, and how often), and, once a
+        # question asks for the term, as arrays of positions and of the term's share of each one's BM25
+        # (shares depend on the item and the corpus statistics alone): a question then costs one array
+        # addition per term (0.28 ms of dictionary look-ups per question before, most of them cache misses
+        # right after the model call). A scorer belongs to one retriever, whose knowledge never changes:
+        # an edit makes a new one, which learns the items again as they come up.
+        self._keep = count <= KEEP_COUNTS_UP_TO
+        self._seen: set[int] = set()  # positions learnt (a set: one C call tells whether all candidates are)
+        self._norms = np.zeros(len(self._ids))
+        self._postings: dict[str, tuple[list[int], list[int]]] = {}
+        self._shares: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # made from the postings when asked for
 
     def scores(self, question: str, item_ids: Iterable[str]) -> dict[str, float]:
         """BM25 of each given item, scaled so the best of them is 1; items matching no word are left out."""
+        ids = list(item_ids)
+        if not self._keep:
+            return self._scaled(self._read_scores(self._question_idf(question), ids))
+        scores = self.scores_at(question, [self._position_of(item_id) for item_id in ids])
+        return {item_id: score for item_id, score in zip(ids, scores, strict=True) if score > 0}
+
+    def scores_at(self, question: str, positions: Sequence[int]) -> list[float]:
+        """`scores` of the items at these positions, in their order (0.0 where no word matched)."""
+        if not self._keep:
+            ids = [self._ids[position] for position in positions]
+            scaled = self._scaled(self._read_scores(self._question_idf(question), ids))
+            return [scaled.get(item_id, 0.0) for item_id in ids]
+        raw = self._kept_scores(question, positions)
+        best = max(raw, default=0.0)
+        return [score / best for score in raw] if best > 0 else [0.0] * len(positions)
+
+    def _question_idf(self, question: str) -> dict[str, float]:
+        """The question's terms that some item holds, with their idf, in one fixed order per question."""
         terms = set(tokenize(question))
         if not terms or not self._count:
             return {}
-        idf = {
+        return {
             term: self._idf(df) for term in terms if (df := self._stats.document_frequency.get(term, 0)) > 0
         }
-        if not idf:
-            return {}
-        raw = (
-            self._kept_scores(idf, item_ids)
-            if self._postings is not None
-            else self._read_scores(idf, item_ids)
-        )
+
+    @staticmethod
+    def _scaled(raw: Mapping[str, float]) -> dict[str, float]:
         best = max(raw.values(), default=0.0)
         return {item_id: score / best for item_id, score in raw.items() if score > 0} if best > 0 else {}
 
@@ -130,10 +155,63 @@ class LexicalScorer:
         length = self._stats.lengths.get(item_id, 0)
         return K1 * ((1 - B) + B * length / self._average_length)
 
+    def _position_of(self, item_id: str) -> int:
+        if self._position is None:
+            self._position = {item_id: position for position, item_id in enumerate(self._ids)}
+        position = self._position.get(item_id)
+        if position is None:
+            position = self._position[item_id] = len(self._ids)
+            self._ids.append(item_id)
+            self._norms = np.append(self._norms, 0.0)
+        return position
+
+    def _kept_scores(self, question: str, positions: Sequence[int]) -> list[float]:
+        """The raw BM25 of the items at `positions`, from the posting lists. Each item's shares are added
+        term by term in the order `_read_scores` adds them (`_question_idf`'s), starting from 0.0, and each
+        share is computed with the same float64 operations: the scores are equal to the last bit (a
+        last-bit difference could reorder near-tied candidates)."""
+        if not self._seen.issuperset(positions):
+            self._learn([position for position in positions if position not in self._seen])
+        total = np.zeros(len(self._ids))
+        for term in set(tokenize(question)) if self._count else ():
+            if (shares := self._shares_of(term)) is not None:
+                total[shares[0]] += shares[1]
+        raw: list[float] = total[np.array(positions, dtype=np.intp)].tolist()
+        return raw
+
+    def _learn(self, positions: list[int]) -> None:
+        """Adds these items' term counts to the posting lists."""
+        for position in positions:
+            if position in self._seen:  # the same item twice among the candidates
+                continue
+            item_id = self._ids[position]
+            self._seen.add(position)
+            self._norms[position] = self._norm(item_id)
+            for term, found in _term_counts(self._text_of(item_id)).items():
+                where, counts = self._postings.setdefault(term, ([], []))
+                where.append(position)
+                counts.append(found)
+                self._shares.pop(term, None)
+
+    def _shares_of(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """The positions of the learnt items holding `term`, and its share of each one's BM25: idf * count
+        / (norm + count), as `_read_scores` computes it. None for a term no item holds."""
+        shares = self._shares.get(term)
+        if shares is None:
+            posting = self._postings.get(term)
+            frequency = self._stats.document_frequency.get(term, 0)
+            if posting is None or frequency <= 0:
+                return None
+            where, found = np.array(posting[0], dtype=np.intp), np.array(posting[1], dtype=float)
+            shares = self._shares[term] = (where, self._idf(frequency) * found / (self._norms[where] + found))
+        return shares
+
     def _read_scores(self, idf: Mapping[str, float], item_ids: Iterable[str]) -> dict[str, float]:
         # Only the question's terms are counted, in one regular-expression pass per text: at 1M texts
         # a question has about 250 candidate items, and tokenising each whole text took most of the
         # answer's time. `\bterm\b` matches exactly the tokens `tokenize` would give equal to term.
+        if not idf:
+            return {}
         pattern = re.compile(r"(?u)\b(?:" + "|".join(map(re.escape, idf)) + r")\b")
         raw = {}
         for item_id in item_ids:
@@ -145,33 +223,4 @@ class LexicalScorer:
                 if found := counts.get(term):
                     score += weight * found / (norm + found)
             raw[item_id] = score
-        return raw
-
-    def _kept_scores(self, idf: Mapping[str, float], item_ids: Iterable[str]) -> dict[str, float]:
-        """The same sums from the posting lists: each share is computed as `_read_scores` computes it and
-        added term by term in the same order, so the scores are equal to the last bit."""
-        assert self._postings is not None
-        postings, frequency = self._postings, self._stats.document_frequency
-        candidates = item_ids.keys() if isinstance(item_ids, Mapping) else set(item_ids)
-        for item_id in candidates - self._seen:
-            self._seen.add(item_id)
-            norm = self._norm(item_id)
-            for term, found in _term_counts(self._text_of(item_id)).items():
-                weight = self._idf(frequency.get(term, 0))
-                postings.setdefault(term, {})[item_id] = weight * found / (norm + found)
-        raw: dict[str, float] = {}
-        get = raw.get
-        for term in idf:
-            posting = postings.get(term)
-            if not posting:
-                continue
-            # Walk the shorter side: a rare term's few items, or the candidates for a common one.
-            if len(posting) < len(candidates):
-                for item_id, share in posting.items():
-                    if item_id in candidates:
-                        raw[item_id] = get(item_id, 0.0) + share
-            else:
-                for item_id in candidates:
-                    if item_id in posting:
-                        raw[item_id] = get(item_id, 0.0) + posting[item_id]
         return raw
