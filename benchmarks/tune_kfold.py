@@ -78,7 +78,7 @@ def main() -> None:
     packaged = _answerer(config, args.work / "packaged-index", None, None)
     tuned_min_score = args.min_score
     if args.rechoose:
-        rechoose(config, work, folds, packaged)
+        rechoose(config, work, folds, packaged, regression)
         return
 
     for k in args.only if args.only is not None else range(args.folds):
@@ -93,7 +93,7 @@ def main() -> None:
             knowledge,
             model,
             settings,
-            show_progress=False,
+            show_progress=True,  # tqdm on stderr: a fold takes many minutes
             questions=question_pairs(knowledge, training, args.question_weight),
         )
         tuned = _answerer(config, work / f"fold-{k}" / "index", model, tuned_min_score)
@@ -113,12 +113,19 @@ def main() -> None:
         result.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
         print(f"fold {k}: {json.dumps(figures)}", flush=True)
 
-    done = [json.loads(p.read_text()) for p in sorted(work.glob("fold-*.json"))]
+    saved = [work / f"fold-{k}.json" for k in range(args.folds)]
+    done = [json.loads(path.read_text()) for path in saved if path.is_file()]
     if done:
         print(_table(name, done, _figures(evaluate(packaged, regression))))
 
 
-def rechoose(config: Config, work: Path, folds: list[list[EvalCase]], packaged: Answerer) -> None:
+def rechoose(
+    config: Config,
+    work: Path,
+    folds: list[list[EvalCase]],
+    packaged: Answerer,
+    regression: list[EvalCase],
+) -> None:
     """For each fold tuned already: min_score chosen on the training folds, the held-out fold answered
     at it (see the module's docstring); saved as fold-K-rechosen.json and printed as one table."""
     rows: list[dict[str, Any]] = []
@@ -133,16 +140,13 @@ def rechoose(config: Config, work: Path, folds: list[list[EvalCase]], packaged: 
         chosen = min((t for t, recall in recalls.items() if recall >= goal), default=THRESHOLDS[-1])
         row = {"fold": k, "goal": goal, "recalls": recalls, "min_score": chosen}
         row["tuned"] = _figures(evaluate(tuned, held_out, chosen))
+        row["tuned_regression"] = _figures(evaluate(tuned, regression, chosen))
         (work / f"fold-{k}-rechosen.json").write_text(json.dumps(row, indent=2) + "\n", encoding="utf-8")
         print(f"fold {k}: min_score {chosen} (out-of-scope declined on training folds {goal:.3f})")
         rows.append(row)
     if rows:
-        pooled = _pooled([r["tuned"] for r in rows])
-        print(
-            "| tuned, min_score re-chosen per fold | "
-            f"{pooled['hit@1']:.3f} | {pooled['hit@3']:.3f} | {pooled['mrr']:.3f} | "
-            f"{pooled['false_decline']:.1%} | {pooled['decline_recall']:.1%} |"
-        )
+        print(_row("tuned, min_score re-chosen per fold", _pooled([r["tuned"] for r in rows])))
+        print(_row("tuned, same, regression (mean of folds)", _mean([r["tuned_regression"] for r in rows])))
 
 
 def _cached(answerer: Answerer) -> Answerer:
@@ -198,15 +202,11 @@ def _pooled(reports: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def _table(name: str, done: list[dict[str, Any]], packaged_regression: dict[str, Any]) -> str:
-    columns = ("hit@1", "hit@3", "mrr", "false_decline", "decline_recall")
     rows = [
         ("packaged, out of fold", _pooled([d["packaged"] for d in done])),
         ("tuned, out of fold", _pooled([d["tuned"] for d in done])),
-        ("packaged, regression", {k: packaged_regression[k] for k in columns}),
-        (
-            "tuned, regression (mean of folds)",
-            {k: statistics.mean(d["tuned_regression"][k] for d in done) for k in columns},
-        ),
+        ("packaged, regression", packaged_regression),
+        ("tuned, regression (mean of folds)", _mean([d["tuned_regression"] for d in done])),
     ]
     folds = ", ".join(str(d["fold"]) for d in done)
     minutes = statistics.mean(d["tune_seconds"] for d in done) / 60
@@ -216,12 +216,18 @@ def _table(name: str, done: list[dict[str, Any]], packaged_regression: dict[str,
         "| model | hit@1 | hit@3 | MRR | in-scope declined | out-of-scope declined |",
         "|---|---|---|---|---|---|",
     ]
-    for label, figures in rows:
-        lines.append(
-            f"| {label} | {figures['hit@1']:.3f} | {figures['hit@3']:.3f} | {figures['mrr']:.3f} | "
-            f"{figures['false_decline']:.1%} | {figures['decline_recall']:.1%} |"
-        )
-    return "\n".join(lines)
+    return "\n".join(lines + [_row(label, figures) for label, figures in rows])
+
+
+def _row(label: str, figures: dict[str, Any]) -> str:
+    return (
+        f"| {label} | {figures['hit@1']:.3f} | {figures['hit@3']:.3f} | {figures['mrr']:.3f} | "
+        f"{figures['false_decline']:.1%} | {figures['decline_recall']:.1%} |"
+    )
+
+
+def _mean(reports: list[dict[str, Any]]) -> dict[str, float]:
+    return {key: statistics.mean(r[key] for r in reports) for key in (*IN_SCOPE, *OUT_OF_SCOPE)}
 
 
 if __name__ == "__main__":
