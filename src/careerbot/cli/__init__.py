@@ -106,7 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     gates.add_argument("--max-false-decline", type=float, metavar="X", help="share of in-scope declined")
     evaluate.set_defaults(handler=knowledge_commands.evaluate)
     tune = commands.add_parser(
-        "tune", help="fine-tune the model on the FAQ entries' own phrasings (minutes; saves a model folder)"
+        "tune",
+        help="fine-tune the model on the FAQ entries' own phrasings, and real questions with --questions "
+        "(minutes; saves a model folder)",
     )
     tune.add_argument(
         "--output", type=Path, help="where to save it (default: model.tuned, else var/models/tuned)"
@@ -115,6 +117,15 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--batch-size", type=int, default=32, help="pairs per step, the in-batch negatives")
     tune.add_argument("--learning-rate", type=float, default=2e-5, help="AdamW's, after warm-up")
     tune.add_argument("--seed", type=int, default=20261129, help="seeds random, numpy and torch")
+    tune.add_argument(
+        "--questions",
+        action="append",
+        metavar="SET",
+        help="also train on this eval set's labelled in-scope questions (e.g. dev; repeatable; never test)",
+    )
+    tune.add_argument(
+        "--question-weight", type=int, default=1, help="times each question is trained on (default: 1)"
+    )
     tune.set_defaults(handler=knowledge_commands.tune)
     for command in commands.choices.values():  # `careerbot run --config FILE` as well as before `run`
         command.add_argument("--config", default=argparse.SUPPRESS, help=config_help)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from careerbot.engine.answering import Answerer
     from careerbot.engine.evaluation import EvalReport
     from careerbot.retrieval.encoder import Vectors
+    from careerbot.retrieval.tuning import TrainingPair
 
 
 def index(args: argparse.Namespace, config: Config) -> int:
@@ -65,10 +66,14 @@ def index(args: argparse.Namespace, config: Config) -> int:
 def tune(args: argparse.Namespace, config: Config) -> int:
     from careerbot.retrieval.tuning import TuneSettings, tune_model
 
-    for name in ("epochs", "batch_size"):
+    for name in ("epochs", "batch_size", "question_weight"):
         if getattr(args, name) < 1:
             print(f"careerbot: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
             return EXIT_USAGE
+    knowledge = load_knowledge(config.knowledge.dir)
+    questions = _training_questions(args.questions or [], args.question_weight, config, knowledge)
+    if isinstance(questions, int):
+        return questions
     if config.model.tuned is not None:
         output = args.output or config.model.tuned
     else:
@@ -76,16 +81,36 @@ def tune(args: argparse.Namespace, config: Config) -> int:
     settings = TuneSettings(
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed
     )
-    knowledge = load_knowledge(config.knowledge.dir)
     print(f"careerbot: tuning {config.model.name} on {config.knowledge.dir}", file=sys.stderr)
-    result = tune_model(config.model, knowledge, output, settings, show_progress=True)
+    result = tune_model(config.model, knowledge, output, settings, show_progress=True, questions=questions)
     minutes, seconds = divmod(round(result.seconds), 60)
+    asked = f" ({result.questions} from real questions)" if result.questions else ""
     print(
-        f"careerbot: tuned {result.base_model} on {result.pairs} pairs from {result.entries} entries "
+        f"careerbot: tuned {result.base_model} on {result.pairs} pairs{asked} from {result.entries} entries "
         f"({settings.epochs} epoch(s), {result.steps} steps) in {minutes}m{seconds:02d}s; saved to "
         f"{result.output}; {_how_to_use(config, output)}"
     )
     return EXIT_OK
+
+
+def _training_questions(
+    names: list[str], weight: int, config: Config, knowledge: KnowledgeBase
+) -> list[TrainingPair] | int:
+    """The pairs from the named eval sets' questions, or an exit code once the problem is printed."""
+    from careerbot.retrieval.tuning import question_pairs, training_set_files
+
+    try:
+        files = training_set_files(config.knowledge.dir, names)
+    except ValueError as exc:
+        print(f"careerbot: --questions: {exc}; nothing was trained", file=sys.stderr)
+        return EXIT_USAGE
+    pairs: list[TrainingPair] = []
+    for path in files:
+        cases, problems = load_eval(path, knowledge)
+        if problems:
+            return report_problems(problems, knowledge, 0)
+        pairs += question_pairs(knowledge, cases, weight)
+    return pairs
 
 
 def _how_to_use(config: Config, output: Path) -> str:

@@ -1,9 +1,13 @@
-"""`careerbot tune`: adapting the model to the knowledge by training it on the entries' own phrasings.
+"""`careerbot tune`: adapting the model to the knowledge by training it on the entries' own phrasings and,
+when asked, on real questions from an eval set (never the frozen test split).
 
 Each phrasing of an entry (its question and every paraphrase) is paired with the entry's question and
-answer as one text, and the model learns, with MultipleNegativesRankingLoss, to put each phrasing nearer
-its own entry than every other entry in its batch (in-batch negatives). A batch never holds two pairs of
-one entry, which would make an entry its own negative. Seeded (random, numpy, torch), CPU only, offline.
+answer as one text; each labelled in-scope English question of the named eval sets is paired the same way
+with its first expected entry. The model learns, with MultipleNegativesRankingLoss, to put each anchor
+nearer its own entry than every other entry in its batch (in-batch negatives). A batch never holds a pair
+whose entry answers another pair's anchor (for a phrasing, its own entry; for a question, every id it
+lists as expected), which would teach the model to push a right answer away. Seeded (random, numpy,
+torch), CPU only, offline.
 
 Pair-building and batching are plain Python, so tests need no torch; torch and sentence-transformers are
 imported only inside `tune_model` (with `encoder`, the only modules allowed to: see pyproject.toml).
@@ -15,24 +19,34 @@ import json
 import random
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from careerbot.config import ModelConfig
-from careerbot.knowledge import KnowledgeBase
+from careerbot.knowledge import Entry, KnowledgeBase
+from careerbot.knowledge.eval_file import EvalCase, eval_sets
 from careerbot.retrieval.encoder import go_offline, resolve_model
 
 METADATA_FILE = "careerbot-tune.json"
+# The frozen split is what the README reports: training on it would make that figure meaningless.
+FROZEN_SETS = ("test",)
 
 
 @dataclass(frozen=True)
 class TrainingPair:
-    anchor: str  # a phrasing of the entry, as a member might ask it
+    anchor: str  # a phrasing of the entry, or a real question it answers
     positive: str  # the entry's question and answer, one text
     entry_id: str
+    # Further ids that answer the anchor (a real question lists up to 6): never its in-batch negatives.
+    also_answering: frozenset[str] = frozenset()
+
+    @property
+    def answering(self) -> frozenset[str]:
+        """Every id whose positive must not share a batch with this anchor."""
+        return self.also_answering | {self.entry_id}
 
 
 @dataclass(frozen=True)
@@ -55,33 +69,77 @@ class TuneResult:
     pairs: int
     steps: int
     seconds: float
+    questions: int = 0  # of the pairs, those from real questions (repeats counted)
 
 
 def training_pairs(knowledge: KnowledgeBase) -> list[TrainingPair]:
     """Every phrasing -> its entry's question and answer, in a stable order (entries by id)."""
     pairs: list[TrainingPair] = []
     for entry in sorted(knowledge.entries, key=lambda e: e.id):
-        positive = f"{entry.question}\n{entry.answer}"
+        positive = _positive(entry)
         pairs += [TrainingPair(p, positive, entry.id) for p in (entry.question, *entry.paraphrases)]
     return pairs
 
 
+def question_pairs(
+    knowledge: KnowledgeBase, cases: Sequence[EvalCase], repeat: int = 1
+) -> list[TrainingPair]:
+    """Each labelled in-scope English question -> its first expected entry's question and answer, as the
+    phrasings are, `repeat` times (its weight against the phrasings). Out-of-scope questions have no
+    entry to pull towards; questions not in English get the "careerbot answers in English" reply, not a
+    ranking, so they would only teach the model another language from a handful of examples."""
+    pairs: list[TrainingPair] = []
+    for case in cases:
+        if not (case.labelled and case.in_scope and case.english):
+            continue
+        entries = [item for item in map(knowledge.get, case.expected) if isinstance(item, Entry)]
+        if entries:
+            answering = frozenset(case.expected)
+            pairs += [TrainingPair(case.question, _positive(entries[0]), entries[0].id, answering)] * repeat
+    return pairs
+
+
+def training_set_files(knowledge_dir: Path, names: Sequence[str]) -> list[Path]:
+    """The eval files of the named sets, in the order given. ValueError, naming the set, for the frozen
+    test split and for a set that does not exist."""
+    frozen = [name for name in names if name in FROZEN_SETS]
+    if frozen:
+        raise ValueError(
+            f"the {frozen[0]} split is frozen: it is never trained on, or its figures would mean nothing "
+            "(issue 11); train on dev"
+        )
+    files = dict(eval_sets(knowledge_dir))
+    unknown = [name for name in names if name not in files]
+    if unknown:
+        sets = ", ".join(files) or "none"
+        raise ValueError(f"no eval set {unknown[0]!r} in {knowledge_dir / 'eval'} (there: {sets})")
+    return [files[name] for name in dict.fromkeys(names)]
+
+
+def _positive(entry: Entry) -> str:
+    return f"{entry.question}\n{entry.answer}"
+
+
 def plan_batches(pairs: list[TrainingPair], batch_size: int, rng: random.Random) -> list[list[TrainingPair]]:
-    """The pairs shuffled into batches of at most `batch_size`, never two of one entry in a batch; each
-    pair exactly once. First fit over the shuffled order, so batches stay full while entries allow."""
+    """The pairs shuffled into batches of at most `batch_size`, each pair exactly once, where no pair's
+    entry answers another pair's anchor (so never two pairs of one entry either). First fit over the
+    shuffled order, so batches stay full while the entries allow."""
     order = list(pairs)
     rng.shuffle(order)
     batches: list[list[TrainingPair]] = []
-    members: list[set[str]] = []
+    positives: list[set[str]] = []  # per batch: its pairs' entries, the negatives its anchors see
+    answering: list[set[str]] = []  # per batch: ids that answer one of its anchors
     for pair in order:
-        for batch, ids in zip(batches, members, strict=True):
-            if len(batch) < batch_size and pair.entry_id not in ids:
+        for batch, entries, answers in zip(batches, positives, answering, strict=True):
+            if len(batch) < batch_size and pair.entry_id not in answers and not pair.answering & entries:
                 batch.append(pair)
-                ids.add(pair.entry_id)
+                entries.add(pair.entry_id)
+                answers.update(pair.answering)
                 break
         else:
             batches.append([pair])
-            members.append({pair.entry_id})
+            positives.append({pair.entry_id})
+            answering.append(set(pair.answering))
     rng.shuffle(batches)
     return batches
 
@@ -92,9 +150,11 @@ def tune_model(
     output: Path,
     settings: TuneSettings,
     show_progress: bool = True,
+    questions: Sequence[TrainingPair] = (),
 ) -> TuneResult:
-    """Trains `config.name` (never the tuned folder: tuning again starts from the base model) and saves
-    the result to `output`, replacing what was there only once the new model is whole."""
+    """Trains `config.name` (never the tuned folder: tuning again starts from the base model) on the
+    entries' phrasings plus `questions` (see question_pairs) and saves the result to `output`, replacing
+    what was there only once the new model is whole."""
     started = time.monotonic()
     go_offline()
     import numpy as np
@@ -103,7 +163,7 @@ def tune_model(
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
     from tqdm import tqdm
 
-    pairs = training_pairs(knowledge)
+    pairs = training_pairs(knowledge) + list(questions)
     if not pairs:
         raise ValueError("the knowledge holds no FAQ entries to train on")
     random.seed(settings.seed)
@@ -138,7 +198,9 @@ def tune_model(
     model.max_seq_length = saved_length
 
     seconds = time.monotonic() - started
-    result = TuneResult(output, base_id, len(knowledge.entries), len(pairs), len(batches), seconds)
+    result = TuneResult(
+        output, base_id, len(knowledge.entries), len(pairs), len(batches), seconds, len(questions)
+    )
     _save(model, output, result, settings)
     return result
 
@@ -162,6 +224,7 @@ def _save(model: Any, output: Path, result: TuneResult, settings: TuneSettings) 
         "base_model": result.base_model,
         "entries": result.entries,
         "pairs": result.pairs,
+        "question_pairs": result.questions,
         "steps": result.steps,
         "seconds": round(result.seconds, 1),
         "settings": asdict(settings),
