@@ -30,16 +30,17 @@ def eval_questions(sets: list[str]) -> list[str]:
     return questions
 
 
-def ask_json(source: Path, questions: list[str]) -> list[str]:
+def ask_json(source: Path, questions: list[str], config: Path) -> list[str]:
     environment = {**os.environ, "PYTHONPATH": str(source)}
     result = subprocess.run(
-        [sys.executable, "-m", "careerbot", "--config", str(REPO / "bot.toml"), "ask", "--json"],
+        [sys.executable, "-m", "careerbot", "--config", str(config), "ask", "--json"],
         input="\n".join(questions) + "\n",
         capture_output=True,
         text=True,
-        check=True,
         env=environment,
     )
+    if result.returncode != 0:
+        sys.exit(f"careerbot ask --json with {source} failed:\n{result.stderr}")
     return result.stdout.splitlines()
 
 
@@ -50,10 +51,17 @@ def main() -> None:
     parser.add_argument("old", type=Path, help="a checkout of the code to compare with")
     parser.add_argument("--sets", nargs="+", default=["dev", "regression"])
     parser.add_argument("--show", type=int, default=3, help="differences to print")
+    parser.add_argument(
+        "--old-config",
+        type=Path,
+        default=REPO / "bot.toml",
+        help="settings the old code reads, beside this bot.toml so its paths are the same (default: "
+        "this bot.toml; give a copy without the keys the old code does not know yet)",
+    )
     args = parser.parse_args()
     questions = eval_questions(args.sets)
-    old = ask_json(args.old.resolve() / "src", questions)
-    new = ask_json(REPO / "src", questions)
+    old = ask_json(args.old.resolve() / "src", questions, args.old_config)
+    new = ask_json(REPO / "src", questions, REPO / "bot.toml")
     if len(old) != len(questions) or len(new) != len(questions):
         sys.exit(f"expected {len(questions)} JSON lines, got {len(old)} (old) and {len(new)} (new)")
     differing = [(before, after) for before, after in zip(old, new, strict=True) if before != after]
