@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+
 import bm25s
 import numpy as np
 import pytest
@@ -130,3 +132,25 @@ def test_kept_counts_give_the_scores_of_reading_each_text_to_the_last_bit(
         candidates = ids[number % 50 :: 3 + number % 4]
         assert kept.scores(question, candidates) == reading.scores(question, candidates), question
     assert sum(bool(kept.scores(question, ids)) for question in questions) > len(questions) / 2
+
+
+def test_a_search_while_another_learns_an_item_waits_for_its_words() -> None:
+    """Two threads may search one retriever (a member's answer and a moderator's /kb check): a search that
+    comes while the other is still learning an item's words must not score it without them."""
+    texts = {"a": "pytorch training loops", "b": "pytorch deployment", "c": "cloud certificates"}
+    sequential = LexicalScorer(LexicalStats.build(texts), texts.__getitem__).scores("pytorch", texts)
+    during: dict[str, float] = {}
+    meanwhile: list[threading.Thread] = []
+
+    def text_of(item_id: str) -> str:
+        if item_id == "a" and not meanwhile:  # "a" is being learnt: another search comes now
+            thread = threading.Thread(target=lambda: during.update(scorer.scores("pytorch", texts)))
+            meanwhile.append(thread)
+            thread.start()
+            thread.join(timeout=0.5)  # with the lock it waits for this learning to end
+        return texts[item_id]
+
+    scorer = LexicalScorer(LexicalStats.build(texts), text_of)
+    assert scorer.scores("pytorch", texts) == sequential
+    meanwhile[0].join()
+    assert during == sequential

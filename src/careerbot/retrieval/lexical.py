@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -115,13 +116,19 @@ class LexicalScorer:
         self._norms = np.zeros(len(self._ids))
         self._postings: dict[str, tuple[list[int], list[int]]] = {}
         self._shares: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # made from the postings when asked for
+        # Members' answers (the batcher's thread) and a moderator's (/kb gaps, an edit's check) may search
+        # the same retriever at once: one learning an item while another reads the half-filled postings
+        # would score that item without some of its words.
+        self._lock = threading.Lock()
 
     def scores(self, question: str, item_ids: Iterable[str]) -> dict[str, float]:
         """BM25 of each given item, scaled so the best of them is 1; items matching no word are left out."""
         ids = list(item_ids)
         if not self._keep:
             return self._scaled(self._read_scores(self._question_idf(question), ids))
-        scores = self.scores_at(question, [self._position_of(item_id) for item_id in ids])
+        with self._lock:
+            positions = [self._position_of(item_id) for item_id in ids]
+        scores = self.scores_at(question, positions)
         return {item_id: score for item_id, score in zip(ids, scores, strict=True) if score > 0}
 
     def scores_at(self, question: str, positions: Sequence[int]) -> list[float]:
@@ -170,12 +177,13 @@ class LexicalScorer:
         term by term in the order `_read_scores` adds them (`_question_idf`'s), starting from 0.0, and each
         share is computed with the same float64 operations: the scores are equal to the last bit (a
         last-bit difference could reorder near-tied candidates)."""
-        if not self._seen.issuperset(positions):
-            self._learn([position for position in positions if position not in self._seen])
-        total = np.zeros(len(self._ids))
-        for term in set(tokenize(question)) if self._count else ():
-            if (shares := self._shares_of(term)) is not None:
-                total[shares[0]] += shares[1]
+        with self._lock:
+            if not self._seen.issuperset(positions):
+                self._learn([position for position in positions if position not in self._seen])
+            total = np.zeros(len(self._ids))
+            for term in set(tokenize(question)) if self._count else ():
+                if (shares := self._shares_of(term)) is not None:
+                    total[shares[0]] += shares[1]
         raw: list[float] = total[np.array(positions, dtype=np.intp)].tolist()
         return raw
 
