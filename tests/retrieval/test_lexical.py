@@ -154,3 +154,40 @@ def test_a_search_while_another_learns_an_item_waits_for_its_words() -> None:
     assert scorer.scores("pytorch", texts) == sequential
     meanwhile[0].join()
     assert during == sequential
+
+
+SCORES_IN_A_PROCESS = """
+import sys, yaml
+from pathlib import Path
+from careerbot.knowledge.loader import load_knowledge
+from careerbot.retrieval.lexical import LexicalScorer, LexicalStats
+from careerbot.retrieval.retriever import keywords_of
+root = Path(sys.argv[1])
+texts = {item.id: keywords_of(item) for item in load_knowledge(root).items}
+scorer = LexicalScorer(LexicalStats.build(texts), texts.__getitem__)
+questions = yaml.safe_load((root / "eval" / "regression.yaml").read_text(encoding="utf-8"))["questions"]
+for case in questions[::3]:
+    print(sorted(scorer.scores(case["question"], texts).items()))
+"""
+
+
+def test_the_scores_are_the_same_to_the_last_bit_in_every_process() -> None:
+    """Each process hashes strings with its own seed; the order a question's terms are added in must not
+    follow it, or a near-tie could rank one way in one run and the other way in the next."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "knowledge"
+    printed = [
+        subprocess.run(
+            [sys.executable, "-c", SCORES_IN_A_PROCESS, str(root)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3")
+    ]
+    assert printed[0] and printed[0] == printed[1] == printed[2]

@@ -44,6 +44,12 @@ def tokenize(text: str) -> list[str]:
     return [word for word in _WORD.findall(text.lower()) if word not in _STOPWORDS]
 
 
+def question_terms(question: str) -> list[str]:
+    """The question's distinct terms in the order they first occur: the order its BM25 shares are added
+    in, the same in every process."""
+    return list(dict.fromkeys(tokenize(question)))
+
+
 @dataclass(frozen=True)
 class LexicalStats:
     """How many items hold each term, and each item's length in terms."""
@@ -142,8 +148,9 @@ class LexicalScorer:
         return [score / best for score in raw] if best > 0 else [0.0] * len(positions)
 
     def _question_idf(self, question: str) -> dict[str, float]:
-        """The question's terms that some item holds, with their idf, in one fixed order per question."""
-        terms = set(tokenize(question))
+        """The question's terms that some item holds, with their idf, in the order they first occur (a
+        set's order would change with each process's string hashing, and with it the sums' last bits)."""
+        terms = question_terms(question)
         if not terms or not self._count:
             return {}
         return {
@@ -181,7 +188,7 @@ class LexicalScorer:
             if not self._seen.issuperset(positions):
                 self._learn([position for position in positions if position not in self._seen])
             total = np.zeros(len(self._ids))
-            for term in set(tokenize(question)) if self._count else ():
+            for term in question_terms(question) if self._count else ():
                 if (shares := self._shares_of(term)) is not None:
                     total[shares[0]] += shares[1]
         raw: list[float] = total[np.array(positions, dtype=np.intp)].tolist()
