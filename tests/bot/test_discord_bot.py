@@ -123,7 +123,7 @@ async def test_feedback_buttons_work_after_a_restart(
 ) -> None:
     first = await start_bot()
     interaction = await fake_discord.slash("ask", {"question": "sklearn uses"})
-    await interaction.response()
+    await interaction.answer()  # the reply, also after a defer
     message = interaction.message
     await first.close()
 
@@ -140,7 +140,7 @@ async def test_not_what_i_meant_offers_the_next_candidates(
 ) -> None:
     await start_bot()
     interaction = await fake_discord.slash("ask", {"question": "mle vs ds"})
-    await interaction.response()
+    await interaction.answer()  # the reply, also after a defer
     [alt] = [i for i in custom_ids(interaction.message) if i.startswith("cb:alt:")]
     reply = await (await fake_discord.click(interaction.message, alt)).response()
     [select] = [c for c in components_of(reply["data"]) if c["custom_id"].startswith("cb:open:")]
@@ -176,7 +176,7 @@ async def test_an_uncertain_answer_offers_choices_that_open_an_entry(
 async def test_the_related_select_opens_an_entry(fake_discord: Any, start_bot: StartBot) -> None:
     await start_bot()
     interaction = await fake_discord.slash("ask", {"question": "sklearn uses"})
-    await interaction.response()
+    await interaction.answer()  # the reply, also after a defer
     [select] = [c for c in components_of(interaction.message) if c["custom_id"].startswith("cb:open:")]
     chosen = select["options"][0]["value"]
     reply = await (await fake_discord.select(interaction.message, select["custom_id"], [chosen])).response()
@@ -261,7 +261,7 @@ async def test_help_channel_posts_below_the_stricter_threshold_get_no_reply(
 
 async def test_cooldown_refuses_privately(fake_discord: Any, start_bot: StartBot) -> None:
     await start_bot(cooldown_uses=1, cooldown_seconds=60.0)
-    await (await fake_discord.slash("ask", {"question": "sklearn uses"})).response()
+    await (await fake_discord.slash("ask", {"question": "sklearn uses"})).answer()
     data = await (await fake_discord.slash("ask", {"question": "pytorch uses"})).answer()
     assert data["flags"] & EPHEMERAL and data["content"].startswith("Easy there")
 
@@ -375,7 +375,7 @@ async def test_a_button_whose_question_is_gone_says_so(
 ) -> None:
     await start_bot()
     interaction = await fake_discord.slash("ask", {"question": "sklearn uses"})
-    await interaction.response()
+    await interaction.answer()  # the reply, also after a defer
     with sqlite3.connect(tmp_path / "careerbot.sqlite3") as db:  # as if purged after its retention period
         db.execute("DELETE FROM asked")
     [helpful] = [i for i in custom_ids(interaction.message) if i.startswith("cb:fb:1:")]
