@@ -11,7 +11,8 @@ from __future__ import annotations
 import itertools
 import math
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import TypeVar
 
 import numpy as np
 
@@ -28,6 +29,7 @@ from careerbot.retrieval.segment import Segment
 ROWS_PER_QUERY = 256
 # Two, not three, since the FAQ grew to 233 entries: on the dev set hit@1 0.789 against 0.776 (README).
 TEXTS_PER_ITEM = 2
+Key = TypeVar("Key", bound=Hashable)  # an item: its id, or its position in a segment's items
 
 
 class Retriever:
@@ -129,24 +131,13 @@ class Retriever:
         """Groups rows by item. An item ranks by the mean of its best TEXTS_PER_ITEM similarities (several
         phrasings agreeing beat one lucky match; measured on the dev set, see README) plus the weighted
         keyword score; its `score` stays the cosine of its single best text."""
-        first: dict[str, tuple[float, str, str, int]] = {}  # each item's best hit: hits arrive best first
-        similarities: dict[str, list[float]] = {}  # each item's best TEXTS_PER_ITEM similarities
-        for hit in hits:
-            found = similarities.get(hit[1])
-            if found is None:
-                first[hit[1]] = hit
-                similarities[hit[1]] = [hit[0]]
-            elif len(found) < TEXTS_PER_ITEM:
-                found.append(hit[0])
-        lexical = self._keywords.scores(question, first) if self._lexical_weight > 0 else {}
+        similarities = _best_similarities((hit[1], hit[0]) for hit in hits)  # hits arrive best first
+        first = {hit[1]: hit for hit in reversed(hits)}  # each item's best hit
         weight = self._lexical_weight
-        # Sorted as (-rank score, item id), so that ties come in the same order every time. `_rank_rows`
-        # repeats this formula: change both.
-        ranked = [
-            (-(sum(found) / len(found) + weight * lexical.get(item_id, 0.0)), item_id)
-            for item_id, found in similarities.items()
-        ]
-        ranked.sort()
+        lexical = self._keywords.scores(question, similarities) if weight > 0 else {}
+        negated = _negated_rank_scores(similarities, [lexical.get(i, 0.0) for i in similarities], weight)
+        # Sorted as (-rank score, item id), so that ties come in the same order every time.
+        ranked = sorted(zip(negated, similarities, strict=True))
         # The matched text is looked up for the kept candidates only: at 1M texts a search groups
         # about a hundred items, and rebuilding each one's texts cost more than the vector search.
         return [
@@ -171,22 +162,12 @@ class Retriever:
         if segment.index.approximate:  # -1: fewer rows than asked, which an exact index never gives
             scores, rows = scores[rows >= 0], rows[rows >= 0]
         row_items = segment.row_item[rows].tolist()
-        similarities: dict[int, list[float]] = {}  # each item's best TEXTS_PER_ITEM similarities
-        for item, similarity in zip(row_items, scores.tolist(), strict=True):  # rows arrive best first
-            found = similarities.get(item)
-            if found is None:
-                similarities[item] = [similarity]
-            elif len(found) < TEXTS_PER_ITEM:
-                found.append(similarity)
+        similarities = _best_similarities(zip(row_items, scores.tolist(), strict=True))  # best first
         positions = list(similarities)
         weight = self._lexical_weight
         lexical = self._keywords.scores_at(question, positions) if weight > 0 else [0.0] * len(positions)
-        # `_rank`'s formula, written out (a method call per item cost 0.02 ms), and its order: by
-        # (-rank score, item id), here for the items scoring at least the limit-th best only.
-        negated = [
-            -(sum(found) / len(found) + weight * keywords)
-            for found, keywords in zip(similarities.values(), lexical, strict=True)
-        ]
+        negated = _negated_rank_scores(similarities, lexical, weight)
+        # `_rank`'s order, (-rank score, item id), here for the items scoring at least the limit-th best.
         cut = sorted(negated)[limit - 1] if len(negated) > limit else math.inf
         items = segment.items
         kept = sorted(
@@ -208,6 +189,30 @@ class Retriever:
                 kept, segment.row_kind[best_rows].tolist(), segment.row_part[best_rows].tolist(), strict=True
             )
         ]
+
+
+def _best_similarities(hits: Iterable[tuple[Key, float]]) -> dict[Key, list[float]]:
+    """Each item's best TEXTS_PER_ITEM similarities, from (item, similarity) pairs arriving best first."""
+    similarities: dict[Key, list[float]] = {}
+    for item, similarity in hits:
+        found = similarities.get(item)
+        if found is None:
+            similarities[item] = [similarity]
+        elif len(found) < TEXTS_PER_ITEM:
+            found.append(similarity)
+    return similarities
+
+
+def _negated_rank_scores(
+    similarities: Mapping[Key, list[float]], keywords: Iterable[float], weight: float
+) -> list[float]:
+    """Each item's rank score, negated so that an ascending sort puts the best first: the mean of its best
+    similarities (several phrasings agreeing beat one lucky match) plus `weight` x its keyword score.
+    One call per question, not per item: a call per item cost 0.02 ms of the answer."""
+    return [
+        -(sum(found) / len(found) + weight * keyword)
+        for found, keyword in zip(similarities.values(), keywords, strict=True)
+    ]
 
 
 def _best_first(
