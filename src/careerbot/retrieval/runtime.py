@@ -79,10 +79,13 @@ class ReusingEncoder:
 
     def encode_documents(self, texts: Sequence[str], show_progress: bool = False) -> Vectors:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        missing = [row for row, text in enumerate(texts) if text not in self._known]
+        missing = []
         for row, text in enumerate(texts):
-            if text in self._known:
-                vectors[row] = self._known[text]
+            known = self._known.get(text)
+            if known is None:
+                missing.append(row)
+            else:
+                vectors[row] = known
         if missing:
             vectors[missing] = self._encoder.encode_documents([texts[row] for row in missing], show_progress)
         return vectors
