@@ -26,6 +26,7 @@ trained on (a) + all of dev, its C and cut chosen the same way on all of dev.
 
     .venv/bin/python benchmarks/scope_probe.py --work /tmp/scope
     .venv/bin/python benchmarks/scope_probe.py --show      # also list the out-of-fold probe declines
+    .venv/bin/python benchmarks/scope_probe.py --dev-weight 4 --budget 0.05   # other a-priori settings
 
 Vectors are cached under --work (keyed by the encoder's model id). The test split is never read here.
 """
@@ -43,6 +44,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 
 from careerbot.config import load_config
 from careerbot.engine.answering import Answer, Answerer
@@ -70,6 +72,7 @@ VARIANTS = ("phrasings+dev", "phrasings")
 class Example:
     text: str  # as the answer path embeds it
     out: bool  # out of scope
+    weight: float = 1.0  # in the loss, on top of the balanced class weights
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,10 +94,12 @@ def phrasing_examples(knowledge: KnowledgeBase) -> list[Example]:
     ]
 
 
-def question_examples(cases: Sequence[EvalCase], asked: Mapping[str, str]) -> list[Example]:
+def question_examples(
+    cases: Sequence[EvalCase], asked: Mapping[str, str], weight: float = 1.0
+) -> list[Example]:
     """(b): English questions with their scope label, as the answer path embeds them (`asked`: each
     question to its cleaned, cut text). Unlabelled in-scope questions still have a scope: kept."""
-    return [Example(asked[case.question], not case.in_scope) for case in cases if case.english]
+    return [Example(asked[case.question], not case.in_scope, weight) for case in cases if case.english]
 
 
 def training_examples(
@@ -103,20 +108,22 @@ def training_examples(
     asked: Mapping[str, str],
     held_out: Sequence[int],
     with_dev: bool,
+    dev_weight: float = 1.0,
 ) -> list[Example]:
     """What a probe is trained on: (a), plus (with_dev) the questions of every fold not in `held_out`.
     A held-out question must never be here, else its out-of-fold figure would be a lie."""
     if not with_dev:
         return list(phrasings)
     training = [case for k, fold in enumerate(folds) if k not in held_out for case in fold]
-    return [*phrasings, *question_examples(training, asked)]
+    return [*phrasings, *question_examples(training, asked, dev_weight)]
 
 
 def fit(examples: Sequence[Example], vectors: Mapping[str, np.ndarray], c: float) -> Probe:
     """Logistic regression, classes balanced; lbfgs on fixed data is deterministic."""
     x = np.stack([vectors[e.text] for e in examples])
     y = np.array([e.out for e in examples], dtype=int)
-    model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(x, y)
+    weights = np.array([e.weight for e in examples])
+    model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(x, y, sample_weight=weights)
     return Probe(model.coef_[0].astype(np.float32), float(model.intercept_[0]))
 
 
@@ -186,12 +193,12 @@ def scored(
     )
 
 
-def choose_cut(data: Scored) -> tuple[float, float]:
-    """The smallest cut keeping combined in-scope declines <= MAX_IN_SCOPE_DECLINED, and the share of
+def choose_cut(data: Scored, budget: float = MAX_IN_SCOPE_DECLINED) -> tuple[float, float]:
+    """The smallest cut keeping combined in-scope declines <= `budget`, and the share of
     out-of-scope questions declined at it (the largest cut and its share if none does)."""
     for cut in CUT_GRID:
         in_rate, out_rate = data.rates(cut)
-        if in_rate <= MAX_IN_SCOPE_DECLINED:
+        if in_rate <= budget:
             return cut, out_rate
     return CUT_GRID[-1], data.rates(CUT_GRID[-1])[1]
 
@@ -203,6 +210,8 @@ class Context:
     asked: dict[str, str]
     vectors: dict[str, np.ndarray]
     shipped: dict[str, Answer]
+    dev_weight: float = 1.0  # each dev question counts this many phrasings in the loss
+    budget: float = MAX_IN_SCOPE_DECLINED  # in-scope declines the chosen cut may reach on training folds
 
     def probabilities(self, probe: Probe, cases: Sequence[EvalCase]) -> dict[str, float]:
         texts = [self.asked[c.question] for c in cases if c.english]
@@ -222,14 +231,16 @@ def choose(context: Context, training_folds: Sequence[int], with_dev: bool) -> d
         p: dict[str, float] = {}
         if with_dev:
             for j in training_folds:
-                examples = training_examples(context.phrasings, folds, context.asked, [*outside, j], True)
+                examples = training_examples(
+                    context.phrasings, folds, context.asked, [*outside, j], True, context.dev_weight
+                )
                 p |= context.probabilities(fit(examples, context.vectors, c), folds[j])
         else:
             probe = fit(context.phrasings, context.vectors, c)
             for j in training_folds:
                 p |= context.probabilities(probe, folds[j])
         data = scored(p, [case for j in training_folds for case in folds[j]], context.asked, context.shipped)
-        cut, recall = choose_cut(data)
+        cut, recall = choose_cut(data, context.budget)
         trials.append({"C": c, "cut": cut, "recall": recall})
     best = max(trials, key=lambda t: (t["recall"], -t["C"]))
     return {"C": best["C"], "cut": best["cut"], "training_recall": best["recall"], "trials": trials}
@@ -244,7 +255,9 @@ def run_variant(context: Context, variant: str) -> dict[str, Any]:
     for k, held_out in enumerate(context.folds):
         training_folds = [j for j in range(len(context.folds)) if j != k]
         chosen = choose(context, training_folds, with_dev)
-        examples = training_examples(context.phrasings, context.folds, context.asked, [k], with_dev)
+        examples = training_examples(
+            context.phrasings, context.folds, context.asked, [k], with_dev, context.dev_weight
+        )
         probe = fit(examples, context.vectors, chosen["C"])
         fold_p = context.probabilities(probe, held_out)
         p_out |= fold_p
@@ -302,6 +315,10 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=SEED, help="the split's (tune_kfold.py's default)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/careerbot-scope"))
+    parser.add_argument("--dev-weight", type=float, default=1.0, help="a dev question's weight (a priori)")
+    parser.add_argument(
+        "--budget", type=float, default=MAX_IN_SCOPE_DECLINED, help="in-scope declined the cut may reach"
+    )
     parser.add_argument("--show", action="store_true", help="list the out-of-fold probe declines")
     parser.add_argument("--json", type=Path, help="also save the figures and the table here")
     args = parser.parse_args()
@@ -329,7 +346,7 @@ def main() -> None:
     )
 
     folds = split(dev, args.folds, args.seed)
-    context = Context(phrasings, folds, asked, vectors, shipped)
+    context = Context(phrasings, folds, asked, vectors, shipped, args.dev_weight, args.budget)
     shipped_dev = figures(base, dev, {})
     whole = evaluate(engine.answerer, dev).as_dict()
     for key in ("hit@1", "decline_recall", "false_decline"):
@@ -337,12 +354,14 @@ def main() -> None:
             raise SystemExit(f"shipped {key} {shipped_dev[key]} != careerbot eval's {whole[key]}")
 
     lines = [
-        f"dev, {args.folds} folds (seed {args.seed}), out of fold",
+        f"dev, {args.folds} folds (seed {args.seed}), out of fold; a dev question weighs {args.dev_weight:g}; "
+        f"chosen cuts keep in-scope declines on the training folds <= {args.budget:.0%}",
         HEADER,
         row("none (shipped)", shipped_dev),
     ]
     results: dict[str, Any] = {"shipped_dev": shipped_dev}
     declined_lists: dict[str, list[str]] = {}
+    separation = []
     for variant in VARIANTS:
         run = run_variant(context, variant)
         p_out, cut_of = run["p_out"], run["cut_of"]
@@ -356,10 +375,12 @@ def main() -> None:
             fixed = figures(base, dev, {q: p >= cut for q, p in p_out.items()})
             results[variant]["fixed"][cut] = fixed
             lines.append(row(f"{variant}, cut {cut}", fixed, f"C {cs}"))
+        separation.append(f"{variant}: {auc(context, p_out, dev)}")
         declined_lists[variant] = [
             q for q, d in chosen_declines.items() if d and not _shipped_declined(shipped[q])
         ]
 
+    lines += ["", "how well P(out) alone separates out from in (ROC AUC), out of fold:", *separation]
     lines += [
         "",
         "regression set (probe trained on (a) + all of dev; C and cut chosen on dev out of fold)",
@@ -368,10 +389,11 @@ def main() -> None:
     shipped_reg = figures(base, regression, {})
     lines.append(row("none (shipped)", shipped_reg))
     results["shipped_regression"] = shipped_reg
+    speed = ""
     for variant in VARIANTS:
         with_dev = variant == "phrasings+dev"
         chosen = choose(context, list(range(args.folds)), with_dev)
-        examples = training_examples(phrasings, folds, asked, [], with_dev)
+        examples = training_examples(phrasings, folds, asked, [], with_dev, args.dev_weight)
         probe = fit(examples, vectors, chosen["C"])
         p_reg = context.probabilities(probe, regression)
         for label, cut in (("chosen", chosen["cut"]), *((f"{c}", c) for c in FIXED_CUTS)):
@@ -379,9 +401,9 @@ def main() -> None:
             lines.append(row(f"{variant}, cut {label}", f, f"C {chosen['C']:g}, cut {cut:.2f}"))
             results.setdefault(f"regression {variant}", {})[label] = f
         if variant == "phrasings+dev":
-            lines += ["", timing(probe, vectors, encoder, list(shipped))]
+            speed = timing(probe, vectors, encoder, list(shipped))
 
-    table = "\n".join(lines)
+    table = "\n".join([*lines, "", speed])
     if args.show:
         for variant, questions in declined_lists.items():
             print(f"\n{variant}: declined by the probe alone, out of fold (cut chosen per fold):")
@@ -395,6 +417,18 @@ def main() -> None:
         )
     print(table)
     print(f"{time.monotonic() - started:.0f} s in all")
+
+
+def auc(context: Context, p_out: Mapping[str, float], cases: Sequence[EvalCase]) -> str:
+    """ROC AUC of P(out) on every English question with a scope label, and on those the shipped
+    answering does not decline (where the probe has work to do)."""
+    english = [c for c in cases if c.english and (c.labelled or not c.in_scope)]
+    texts = [context.asked[c.question] for c in english]
+    labels = [not c.in_scope for c in english]
+    left = [i for i, t in enumerate(texts) if not _shipped_declined(context.shipped[t])]
+    whole = roc_auc_score(labels, [p_out[t] for t in texts])
+    rest = roc_auc_score([labels[i] for i in left], [p_out[texts[i]] for i in left])
+    return f"all {whole:.3f}; questions the shipped answering does not decline {rest:.3f} ({len(left)})"
 
 
 def _shipped_declined(answer: Answer) -> bool:
