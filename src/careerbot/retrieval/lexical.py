@@ -193,8 +193,9 @@ class LexicalScorer:
             count = len(self._ids)
         if not found:
             return [0.0] * len(positions)
-        # One bincount over every term's shares, not an addition per term (0.03 ms less): it adds each
-        # item's shares in the order given, term by term from 0.0, so the sums are the same to the bit.
+        # One bincount over every term's shares, not an addition per term (a few numpy calls fewer, about
+        # 0.005-0.01 ms): it adds each item's shares in the order given, term by term from 0.0, so the sums
+        # are the same to the bit.
         # The share arrays are never changed once made, so they are read outside the lock.
         where = np.concatenate([places for places, _ in found])
         total = np.bincount(where, np.concatenate([shares for _, shares in found]), count)
