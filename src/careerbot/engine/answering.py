@@ -208,8 +208,7 @@ class Answerer:
         kept = tuple(candidates)
         if candidates and candidates[0].score >= threshold and self._declines(candidates[0].item_id):
             return self._decline_as_out_of_scope(question, truncated, candidates, threshold)
-        out_of_scope = self._out_of_scope  # read once, not per candidate: each read is a cache miss or two
-        candidates = [c for c in candidates if c.item_id not in out_of_scope]
+        candidates = [c for c in candidates if not self._declines(c.item_id)]
         if not candidates or candidates[0].score < threshold:
             near = [c for c in candidates[:3] if c.score >= threshold - SUGGESTION_MARGIN]
             return Answer(
