@@ -101,8 +101,8 @@ def test_onnx_vectors_equal_sentence_transformers(exported: Path) -> None:
 def test_one_question_is_a_bare_model_call_giving_the_batched_paths_vector(
     exported: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A member's question is tokenised and run, with none of the batching around it (it cost about
-    0.17 ms of a 5 ms answer), and gets exactly the vector the batching code gives it."""
+    """A member's question is tokenised and run as the benchmark's bare call is, with none of the
+    batching around it, and gets exactly the vector the batching code gives it."""
     encoder = onnx_encoder.OnnxEncoder(
         exported, model_source(ModelConfig())[1], False, threads=2, batch_size=8
     )
