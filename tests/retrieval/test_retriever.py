@@ -93,7 +93,7 @@ def test_matched_texts_are_looked_up_when_read_and_for_the_kept_candidates_only(
 ) -> None:
     """At 1M texts a search groups about a hundred items; rebuilding every one's texts to find its
     matched text cost more than the vector search, for candidates that are then cut off. Only
-    `ask --explain` shows the text, so a search looks none up (0.04 ms of every answer)."""
+    `ask --explain` shows the text, so a search looks none up (about 0.015 ms of every answer)."""
     from careerbot.retrieval import retriever as module
 
     ids = [f"e{n}" for n in range(8)]

@@ -20,7 +20,7 @@ class Candidate:
     lexical: float  # keyword score, scaled so the best item for this question is 1
     matched_part: int = 0  # which paraphrase matched
     # Gives the matched text from (item id, kind, part) when it is read. Only `ask --explain` shows it,
-    # and looking it up for every candidate of every answer cost about 0.04 ms: a cache miss or two per
+    # and looking it up for every candidate of every answer cost about 0.015 ms: a cache miss or two per
     # item right after the model call. The retriever's knowledge never changes, so reading it later
     # gives the text the search matched.
     texts: Callable[[str, str, int], str] = field(default=no_text, repr=False, compare=False)
