@@ -27,9 +27,6 @@ from careerbot.retrieval.segment import Segment
 # Rows fetched from faiss per question before grouping by item: enough that every item in the
 # candidate list is scored by its best rows.
 ROWS_PER_QUERY = 256
-# Two, not three, since the FAQ grew to 233 entries: on the dev set hit@1 0.789 against 0.776 (README).
-# `_rank_rows` averages exactly two (`_best_two_rows`): a test compares it with `_rank`, which reads this.
-TEXTS_PER_ITEM = 2
 Key = TypeVar("Key", bound=Hashable)  # an item: its id, or its position in a segment's items
 
 
@@ -137,14 +134,19 @@ class Retriever:
         ]
 
     def _rank(self, question: str, hits: list[tuple[float, str, str, int]], limit: int) -> list[Candidate]:
-        """Groups rows by item. An item ranks by the mean of its best TEXTS_PER_ITEM similarities (several
+        """Groups rows by item. An item ranks by the mean of its best two similarities (several
         phrasings agreeing beat one lucky match; measured on the dev set, see README) plus the weighted
         keyword score; its `score` stays the cosine of its single best text."""
         similarities = _best_similarities((hit[1], hit[0]) for hit in hits)  # hits arrive best first
         first = {hit[1]: hit for hit in reversed(hits)}  # each item's best hit
         weight = self._lexical_weight
         lexical = self._keywords.scores(question, similarities) if weight > 0 else {}
-        negated = _negated_rank_scores(similarities, [lexical.get(i, 0.0) for i in similarities], weight)
+        negated = _negated_rank_scores(
+            [found[0] for found in similarities.values()],
+            [found[1] if len(found) > 1 else None for found in similarities.values()],
+            [lexical.get(i, 0.0) for i in similarities],
+            weight,
+        )
         texts = self._matched_text
         # Sorted as (-rank score, item id), so that ties come in the same order every time.
         ranked = sorted(zip(negated, similarities, strict=True))
@@ -176,14 +178,12 @@ class Retriever:
         positions = list(best)
         weight = self._lexical_weight
         lexical = self._keywords.scores_at(question, positions) if weight > 0 else [0.0] * len(positions)
-        # `_negated_rank_scores` with the same float operations (sum of [a, b] is a + b; of [a], a), on
-        # row places: a test checks the candidates against `_rank`'s to the last bit.
-        negated = [
-            -((similarities[first] + similarities[other]) / 2 + weight * keywords)
-            if (other := second.get(item)) is not None
-            else -(similarities[first] + weight * keywords)
-            for item, first, keywords in zip(positions, best.values(), lexical, strict=True)
-        ]
+        negated = _negated_rank_scores(
+            [similarities[place] for place in best.values()],
+            [similarities[place] if (place := second.get(item)) is not None else None for item in positions],
+            lexical,
+            weight,
+        )
         cut = sorted(negated)[limit - 1] if len(negated) > limit else math.inf
         items = segment.items
         kept = sorted(
@@ -211,7 +211,7 @@ class Retriever:
 
 def _best_two_rows(row_items: list[int]) -> tuple[dict[int, int], dict[int, int]]:
     """Each item's best and second-best row (places in `row_items`, whose rows arrive best first): the
-    TEXTS_PER_ITEM (2) rows its rank score averages. Made by dict() in C from the rows taken backwards,
+    two rows its rank score averages. Made by dict() in C from the rows taken backwards,
     so that each item's first row is the one a dict keeps; a loop over every row cost 0.03 ms more."""
     backwards = range(len(row_items) - 1, -1, -1)
     best = dict(zip(reversed(row_items), backwards, strict=True))
@@ -222,26 +222,28 @@ def _best_two_rows(row_items: list[int]) -> tuple[dict[int, int], dict[int, int]
 
 
 def _best_similarities(hits: Iterable[tuple[Key, float]]) -> dict[Key, list[float]]:
-    """Each item's best TEXTS_PER_ITEM similarities, from (item, similarity) pairs arriving best first."""
+    """Each item's best two similarities, from (item, similarity) pairs arriving best first."""
     similarities: dict[Key, list[float]] = {}
     for item, similarity in hits:
         found = similarities.get(item)
         if found is None:
             similarities[item] = [similarity]
-        elif len(found) < TEXTS_PER_ITEM:
+        elif len(found) < 2:
             found.append(similarity)
     return similarities
 
 
 def _negated_rank_scores(
-    similarities: Mapping[Key, list[float]], keywords: Iterable[float], weight: float
+    best: Sequence[float], second: Sequence[float | None], keywords: Sequence[float], weight: float
 ) -> list[float]:
     """Each item's rank score, negated so that an ascending sort puts the best first: the mean of its best
-    similarities (several phrasings agreeing beat one lucky match) plus `weight` x its keyword score.
-    One call per question, not per item: a call per item cost 0.02 ms of the answer."""
+    and second-best similarities (several phrasings agreeing beat one lucky match; only the best when just
+    one of its texts is among the rows) plus `weight` x its keyword score. Two, not three, since the FAQ
+    grew to 233 entries: on the dev set hit@1 0.789 against 0.776 (README). Both ranking paths call it, one
+    call per question, not per item: a call per item cost 0.02 ms of the answer."""
     return [
-        -(sum(found) / len(found) + weight * keyword)
-        for found, keyword in zip(similarities.values(), keywords, strict=True)
+        -((first + other) / 2 + weight * keyword) if other is not None else -(first + weight * keyword)
+        for first, other, keyword in zip(best, second, keywords, strict=True)
     ]
 
 
