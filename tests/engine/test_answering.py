@@ -132,7 +132,7 @@ class FixedSearcher:
 
 def test_the_confidence_label_never_says_less_for_a_higher_score(answerer: Answerer, config: Config) -> None:
     def hit(item_id: str, score: float) -> Candidate:
-        return Candidate(item_id, score, score, "question", "", 0.0)
+        return Candidate(item_id, score, score, "question", 0.0)
 
     found = {
         "near tie": [hit("pytorch", 0.95), hit("scikit-learn", 0.94)],  # the best score, with a near-tie
@@ -166,7 +166,7 @@ def test_short_keyword_questions_are_taken_as_english(answerer: Answerer, questi
 
 
 def hit(item_id: str, score: float) -> Candidate:
-    return Candidate(item_id, score, score, "question", "", 0.0)
+    return Candidate(item_id, score, score, "question", 0.0)
 
 
 # Scores around the shipped band [0.60, 0.65) with rank margin < 0.02 (bot.toml [answering]).

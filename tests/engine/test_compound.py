@@ -73,7 +73,7 @@ def test_a_one_sentence_question_gets_no_second_part(config: Config, fake_encode
 
 
 def hit(item_id: str, score: float, rank: float | None = None) -> Candidate:
-    return Candidate(item_id, score, score if rank is None else rank, "question", "", 0.0)
+    return Candidate(item_id, score, score if rank is None else rank, "question", 0.0)
 
 
 POST = "I do deep learning. What is PyTorch used for? What is scikit-learn used for?"

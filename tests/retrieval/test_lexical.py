@@ -134,6 +134,19 @@ def test_kept_counts_give_the_scores_of_reading_each_text_to_the_last_bit(
     assert sum(bool(kept.scores(question, ids)) for question in questions) > len(questions) / 2
 
 
+def test_an_item_met_after_every_known_item_was_learnt_is_still_learnt() -> None:
+    """Once every item of the base is learnt a search skips looking for new ones among its candidates; an
+    item outside the base (an edited one, given by id) must still be learnt before it is scored."""
+    texts = {**TEXTS, "edited": "PyTorch models deployed to the cloud on a GPU"}
+    stats = LexicalStats.build(texts)
+    scorer = LexicalScorer(stats, texts.__getitem__, items=list(TEXTS))
+    scorer.scores_at("machine learning models", range(len(TEXTS)))  # learns every base item
+    question = "deploy pytorch models on the GPU"
+    fresh = LexicalScorer(stats, texts.__getitem__)
+    assert scorer.scores(question, texts) == fresh.scores(question, texts)
+    assert scorer.scores(question, texts)["edited"] == 1.0
+
+
 def test_a_search_while_another_learns_an_item_waits_for_its_words() -> None:
     """Two threads may search one retriever (a member's answer and a moderator's /kb check): a search that
     comes while the other is still learning an item's words must not score it without them."""

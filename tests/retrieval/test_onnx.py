@@ -98,6 +98,26 @@ def test_onnx_vectors_equal_sentence_transformers(exported: Path) -> None:
         assert cosines.min() > 1 - 1e-6, (encode, cosines)
 
 
+def test_one_question_is_a_bare_model_call_giving_the_batched_paths_vector(
+    exported: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A member's question is tokenised and run as the benchmark's bare call is, with none of the
+    batching around it, and gets exactly the vector the batching code gives it."""
+    encoder = onnx_encoder.OnnxEncoder(
+        exported, model_source(ModelConfig())[1], False, threads=2, batch_size=8
+    )
+    batched = {question: encoder._encode([question], show_progress=False) for question in QUESTIONS}
+
+    def no_batching(texts: list[str], show_progress: bool) -> np.ndarray:
+        raise AssertionError("one question went through the batching code")
+
+    monkeypatch.setattr(encoder, "_encode", no_batching)
+    for question in QUESTIONS:
+        vector = encoder.encode_queries([question])
+        assert vector.dtype == np.float32 and vector.shape == (1, encoder.dimension)
+        assert np.array_equal(vector, batched[question]), question
+
+
 def test_int8_is_another_model_id_with_nearby_vectors(exported: Path, tmp_path: Path) -> None:
     folder = tmp_path / EXPORT_FOLDER
     shutil.copytree(exported, folder, copy_function=_link_models)

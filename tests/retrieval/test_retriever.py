@@ -88,11 +88,12 @@ def test_mismatched_documents_and_vectors_are_refused(knowledge: KnowledgeBase) 
         Segment.build([Document("lucky", "question", "x")] * 2, np.zeros((1, 2), np.float32))
 
 
-def test_matched_texts_are_looked_up_for_the_kept_candidates_only(
+def test_matched_texts_are_looked_up_when_read_and_for_the_kept_candidates_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """At 1M texts a search groups about a hundred items; rebuilding every one's texts to find its
-    matched text cost more than the vector search, for candidates that are then cut off."""
+    matched text cost more than the vector search, for candidates that are then cut off. Only
+    `ask --explain` shows the text, so a search looks none up (about 0.015 ms of every answer)."""
     from careerbot.retrieval import retriever as module
 
     ids = [f"e{n}" for n in range(8)]
@@ -100,14 +101,46 @@ def test_matched_texts_are_looked_up_for_the_kept_candidates_only(
     documents = [Document(i, "question", f"question {i}") for i in ids]
     vectors = np.array([unit(5 * n) for n in range(8)], dtype=np.float32)
     looked_up: list[str] = []
-    text_of = module._text_of
+    text_of = module.text_of
     monkeypatch.setattr(
-        module, "_text_of", lambda item, kind, part: looked_up.append(item.id) or text_of(item, kind, part)
+        module, "text_of", lambda item, kind, part: looked_up.append(item.id) or text_of(item, kind, part)
     )
     found = retriever(knowledge, documents, vectors, TableEncoder({"q": unit(0)})).search("q", limit=3)
     assert [c.item_id for c in found] == ["e0", "e1", "e2"]
+    assert looked_up == []
     assert [c.matched_text for c in found] == ["question e0", "question e1", "question e2"]
     assert sorted(looked_up) == ["e0", "e1", "e2"]
+
+
+@pytest.mark.parametrize("edited", [False, True], ids=["on arrays", "after an edit"])
+def test_each_candidates_matched_text_is_its_best_scoring_text(edited: bool) -> None:
+    """The text read later is the one the search matched: the item's text of that kind and part whose
+    similarity is the candidate's score, on the shipped knowledge, with and without an edit since the
+    build (the two ranking paths)."""
+    from pathlib import Path
+
+    from careerbot.knowledge.loader import load_knowledge
+    from careerbot.retrieval.documents import documents_of
+
+    knowledge = load_knowledge(Path(__file__).resolve().parents[2] / "knowledge")
+    encoder = FakeEncoder()
+    searcher, _ = Retriever.build(knowledge, encoder, lexical_weight=0.1)
+    if edited:
+        searcher, _ = searcher.changed(knowledge, frozenset({knowledge.entries[0].id}))
+    questions = ["what does an ml engineer do", "pytorch or tensorflow", "salary in europe", "k8s?"]
+    seen_kinds = set()
+    for question, candidates in zip(questions, searcher.search_many(questions), strict=True):
+        query = encoder.encode_queries([question])[0]
+        for candidate in candidates:
+            item = knowledge.get(candidate.item_id)
+            assert item is not None
+            texts = {(d.kind, d.part): d.text for d in documents_of(item)}
+            text = texts[candidate.matched_kind, candidate.matched_part]
+            assert candidate.matched_text == text, (question, candidate)
+            similarity = float(encoder.encode_documents([text])[0] @ query)
+            assert similarity == pytest.approx(candidate.score, abs=1e-5), (question, candidate)
+            seen_kinds.add(candidate.matched_kind)
+    assert {"question", "paraphrase"} <= seen_kinds
 
 
 def test_equal_rank_scores_are_ordered_by_item_id(knowledge: KnowledgeBase) -> None:

@@ -6,6 +6,7 @@ Every front end (CLI, Discord, tests) calls `Answerer.answer` and only renders t
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -320,8 +321,11 @@ class Answerer:
     def _related(self, item: Item, rest: list[Candidate]) -> tuple[Suggestion, ...]:
         """The next-best FAQ entries; if retrieval finds too few, entries on the same topic."""
         wanted = self._config.related
-        related = [self._suggestion(c) for c in rest if isinstance(self.knowledge.get(c.item_id), Entry)][
-            :wanted
+        # Suggestions for the first `wanted` entries only, not for every candidate then cut, each entry
+        # looked up once.
+        entries = ((c, found) for c in rest if isinstance(found := self.knowledge.get(c.item_id), Entry))
+        related = [
+            Suggestion(c.item_id, found.title, c.score) for c, found in itertools.islice(entries, wanted)
         ]
         taken = {item.id, *(s.id for s in related)}
         for entry_id in self.knowledge.ids_in(item.topic):

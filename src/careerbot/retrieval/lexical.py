@@ -185,12 +185,20 @@ class LexicalScorer:
         share is computed with the same float64 operations: the scores are equal to the last bit (a
         last-bit difference could reorder near-tied candidates)."""
         with self._lock:
-            if not self._seen.issuperset(positions):
+            # Once every item is learnt (the shipped knowledge, soon after start), no candidate is new.
+            if len(self._seen) < len(self._ids) and not self._seen.issuperset(positions):
                 self._learn([position for position in positions if position not in self._seen])
-            total = np.zeros(len(self._ids))
-            for term in question_terms(question) if self._count else ():
-                if (shares := self._shares_of(term)) is not None:
-                    total[shares[0]] += shares[1]
+            terms = question_terms(question) if self._count else []
+            found = [shares for term in terms if (shares := self._shares_of(term)) is not None]
+            count = len(self._ids)
+        if not found:
+            return [0.0] * len(positions)
+        # One bincount over every term's shares, not an addition per term (a few numpy calls fewer, about
+        # 0.005-0.01 ms): it adds each item's shares in the order given, term by term from 0.0, so the sums
+        # are the same to the bit.
+        # The share arrays are never changed once made, so they are read outside the lock.
+        where = np.concatenate([places for places, _ in found])
+        total = np.bincount(where, np.concatenate([shares for _, shares in found]), count)
         raw: list[float] = total[np.array(positions, dtype=np.intp)].tolist()
         return raw
 

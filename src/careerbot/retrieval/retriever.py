@@ -27,8 +27,6 @@ from careerbot.retrieval.segment import Segment
 # Rows fetched from faiss per question before grouping by item: enough that every item in the
 # candidate list is scored by its best rows.
 ROWS_PER_QUERY = 256
-# Two, not three, since the FAQ grew to 233 entries: on the dev set hit@1 0.789 against 0.776 (README).
-TEXTS_PER_ITEM = 2
 Key = TypeVar("Key", bound=Hashable)  # an item: its id, or its position in a segment's items
 
 
@@ -50,6 +48,12 @@ class Retriever:
         self._keywords = LexicalScorer(
             lexical, lambda item_id: keywords_of(knowledge.get(item_id)), items=base.items
         )
+
+    def _matched_text(self, item_id: str, kind: str, part: int) -> str:
+        """A candidate's matched text, looked up when it is read (Candidate.matched_text): at 1M texts a
+        search groups about a hundred items, and rebuilding each one's texts cost more than the search."""
+        item = self.knowledge.get(item_id)
+        return text_of(item, kind, part) if item is not None else ""
 
     @classmethod
     def build(
@@ -103,9 +107,11 @@ class Retriever:
         queries = self._encoder.encode_queries(questions)
         if self.delta is None and not self.superseded and len(self.base) and limit > 0:
             all_scores, all_rows = self.base.index.search(queries, ROWS_PER_QUERY)
+            # Rows taken by index, not by zipping the arrays: numpy's row iterator, cold right after the
+            # model call, cost about 0.02 ms of each answer.
             return [
-                self._rank_rows(question, scores, rows, limit)
-                for question, scores, rows in zip(questions, all_scores, all_rows, strict=True)
+                self._rank_rows(question, all_scores[number], all_rows[number], limit)
+                for number, question in enumerate(questions)
             ]
         found = [self._hits(self.base, queries, skip=self.superseded)]
         if self.delta is not None:
@@ -128,26 +134,31 @@ class Retriever:
         ]
 
     def _rank(self, question: str, hits: list[tuple[float, str, str, int]], limit: int) -> list[Candidate]:
-        """Groups rows by item. An item ranks by the mean of its best TEXTS_PER_ITEM similarities (several
+        """Groups rows by item. An item ranks by the mean of its best two similarities (several
         phrasings agreeing beat one lucky match; measured on the dev set, see README) plus the weighted
         keyword score; its `score` stays the cosine of its single best text."""
         similarities = _best_similarities((hit[1], hit[0]) for hit in hits)  # hits arrive best first
         first = {hit[1]: hit for hit in reversed(hits)}  # each item's best hit
         weight = self._lexical_weight
         lexical = self._keywords.scores(question, similarities) if weight > 0 else {}
-        negated = _negated_rank_scores(similarities, [lexical.get(i, 0.0) for i in similarities], weight)
+        negated = _negated_rank_scores(
+            [found[0] for found in similarities.values()],
+            [found[1] if len(found) > 1 else None for found in similarities.values()],
+            [lexical.get(i, 0.0) for i in similarities],
+            weight,
+        )
+        texts = self._matched_text
         # Sorted as (-rank score, item id), so that ties come in the same order every time.
         ranked = sorted(zip(negated, similarities, strict=True))
-        # The matched text is looked up for the kept candidates only: at 1M texts a search groups
-        # about a hundred items, and rebuilding each one's texts cost more than the vector search.
         return [
             Candidate(
                 item_id=item_id,
                 score=first[item_id][0],
                 rank_score=-negated,
                 matched_kind=first[item_id][2],
-                matched_text=_text_of(self.knowledge.get(item_id), *first[item_id][2:]),
                 lexical=lexical.get(item_id, 0.0),
+                matched_part=first[item_id][3],
+                texts=texts,
             )
             for negated, item_id in ranked[:limit]
         ]
@@ -162,12 +173,17 @@ class Retriever:
         if segment.index.approximate:  # -1: fewer rows than asked, which an exact index never gives
             scores, rows = scores[rows >= 0], rows[rows >= 0]
         row_items = segment.row_item[rows].tolist()
-        similarities = _best_similarities(zip(row_items, scores.tolist(), strict=True))  # best first
-        positions = list(similarities)
+        best, second = _best_two_rows(row_items)
+        similarities = scores.tolist()
+        positions = list(best)
         weight = self._lexical_weight
         lexical = self._keywords.scores_at(question, positions) if weight > 0 else [0.0] * len(positions)
-        negated = _negated_rank_scores(similarities, lexical, weight)
-        # `_rank`'s order, (-rank score, item id), here for the items scoring at least the limit-th best.
+        negated = _negated_rank_scores(
+            [similarities[place] for place in best.values()],
+            [similarities[place] if (place := second.get(item)) is not None else None for item in positions],
+            lexical,
+            weight,
+        )
         cut = sorted(negated)[limit - 1] if len(negated) > limit else math.inf
         items = segment.items
         kept = sorted(
@@ -175,15 +191,17 @@ class Retriever:
             for value, item, keywords in zip(negated, positions, lexical, strict=True)
             if value <= cut
         )[:limit]
-        best_rows = rows[[row_items.index(item) for _, _, item, _ in kept]]
+        best_rows = rows[[best[item] for _, _, item, _ in kept]]
+        texts = self._matched_text
         return [
             Candidate(
                 item_id=item_id,
-                score=similarities[item][0],
+                score=similarities[best[item]],
                 rank_score=-value,
                 matched_kind=KINDS[kind],
-                matched_text=_text_of(self.knowledge.get(item_id), KINDS[kind], part),
                 lexical=keywords,
+                matched_part=part,
+                texts=texts,
             )
             for (value, item_id, item, keywords), kind, part in zip(
                 kept, segment.row_kind[best_rows].tolist(), segment.row_part[best_rows].tolist(), strict=True
@@ -191,27 +209,41 @@ class Retriever:
         ]
 
 
+def _best_two_rows(row_items: list[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Each item's best and second-best row (places in `row_items`, whose rows arrive best first): the
+    two rows its rank score averages. Made by dict() in C from the rows taken backwards,
+    so that each item's first row is the one a dict keeps; a loop over every row cost 0.03 ms more."""
+    backwards = range(len(row_items) - 1, -1, -1)
+    best = dict(zip(reversed(row_items), backwards, strict=True))
+    others = row_items.copy()
+    for place in best.values():
+        others[place] = -1  # no item: row items are positions from 0
+    return best, dict(zip(reversed(others), backwards, strict=True))
+
+
 def _best_similarities(hits: Iterable[tuple[Key, float]]) -> dict[Key, list[float]]:
-    """Each item's best TEXTS_PER_ITEM similarities, from (item, similarity) pairs arriving best first."""
+    """Each item's best two similarities, from (item, similarity) pairs arriving best first."""
     similarities: dict[Key, list[float]] = {}
     for item, similarity in hits:
         found = similarities.get(item)
         if found is None:
             similarities[item] = [similarity]
-        elif len(found) < TEXTS_PER_ITEM:
+        elif len(found) < 2:
             found.append(similarity)
     return similarities
 
 
 def _negated_rank_scores(
-    similarities: Mapping[Key, list[float]], keywords: Iterable[float], weight: float
+    best: Sequence[float], second: Sequence[float | None], keywords: Sequence[float], weight: float
 ) -> list[float]:
     """Each item's rank score, negated so that an ascending sort puts the best first: the mean of its best
-    similarities (several phrasings agreeing beat one lucky match) plus `weight` x its keyword score.
-    One call per question, not per item: a call per item cost 0.02 ms of the answer."""
+    and second-best similarities (several phrasings agreeing beat one lucky match; only the best when just
+    one of its texts is among the rows) plus `weight` x its keyword score. Two, not three, since the FAQ
+    grew to 233 entries: on the dev set hit@1 0.789 against 0.776 (README). Both ranking paths call it, one
+    call per question, not per item: a call per item cost 0.02 ms of the answer."""
     return [
-        -(sum(found) / len(found) + weight * keyword)
-        for found, keyword in zip(similarities.values(), keywords, strict=True)
+        -((first + other) / 2 + weight * keyword) if other is not None else -(first + weight * keyword)
+        for first, other, keyword in zip(best, second, keywords, strict=True)
     ]
 
 
@@ -227,10 +259,6 @@ def keywords_of(item: Item | None) -> str:
         return " ".join((item.question, *item.paraphrases, *item.tags, item.answer))
     # The article title and author too: members ask about "that Julieta Cura article" by name.
     return f"{item.source.title} {item.title} {item.text}" if item is not None else ""
-
-
-def _text_of(item: Item | None, kind: str, part: int) -> str:
-    return text_of(item, kind, part) if item is not None else ""
 
 
 def _rows_of(
