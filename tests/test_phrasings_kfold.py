@@ -4,9 +4,6 @@ out-of-fold figure would be a lie), and what the knowledge checks refuse must be
 
 from __future__ import annotations
 
-import importlib
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +12,9 @@ import pytest
 from careerbot.config import Config
 from careerbot.knowledge import Entry, KnowledgeBase, load_knowledge
 from careerbot.knowledge.eval_file import EvalCase
+from tests.benchmark_scripts import load_benchmark
 from tests.conftest import write_entry
 from tests.fakes import FakeEncoder
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 # Distinct real-sounding asks, each answered by the entry named (in scope) or by none (out of scope).
 ASKS = [
@@ -38,12 +34,8 @@ ASKS = [
 
 
 @pytest.fixture(scope="module")
-def bench() -> Iterator[Any]:
-    sys.path.insert(0, str(BENCHMARKS))  # the script imports tune_kfold.py, beside it
-    try:
-        yield importlib.import_module("phrasings_kfold")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+def bench() -> Any:
+    return load_benchmark("phrasings_kfold")
 
 
 def cases() -> list[EvalCase]:

@@ -5,9 +5,7 @@ answer, nor keep a question in another language from being told "English only"."
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +17,11 @@ from careerbot.engine.answering import ENGLISH_ONLY, NOT_SURE, Answer, Answerer
 from careerbot.engine.evaluation import evaluate
 from careerbot.engine.loading import load_engine
 from careerbot.knowledge.eval_file import EvalCase
+from tests.benchmark_scripts import load_benchmark
 from tests.conftest import write_entry
 from tests.fakes import FakeEncoder
 from tests.test_phrasings_kfold import ASKS as PHRASINGS_ASKS
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 REASON = "Printers and scanners are not my field, so ask their maker's support forum."
 
 # tests/test_phrasings_kfold.py's asks, and more out of scope: the entry answering each, or None.
@@ -37,12 +35,8 @@ NOT_ENGLISH = "Wie viel verdient ein Ingenieur für maschinelles Lernen in Deuts
 
 
 @pytest.fixture(scope="module")
-def bench() -> Iterator[Any]:
-    sys.path.insert(0, str(BENCHMARKS))  # the script imports tune_kfold.py, beside it
-    try:
-        yield importlib.import_module("scope_probe")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+def bench() -> Any:
+    return load_benchmark("scope_probe")
 
 
 @pytest.fixture
